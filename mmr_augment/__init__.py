@@ -1,0 +1,35 @@
+"""mmr_augment: composable, batched, asymmetric perturbations for images and clinical reports.
+
+Example:
+    >>> import torch, mmr_augment as ma
+    >>> op = ma.Sequential([ma.GaussianNoise(severity=2)])
+    >>> y = op(torch.rand(2, 1, 16, 16), generator=0)
+    >>> ma.from_config(op.to_config())(torch.rand(2, 1, 16, 16), generator=0).shape == y.shape
+    True
+"""
+
+from .compose import OneOf, Sequential, SomeOf
+from .config import load_config, save_config
+from .core import (
+    FAMILIES,
+    REGISTRY,
+    Params,
+    Perturbation,
+    from_config,
+    params_from_json,
+    params_to_json,
+    replay,
+    slice_params,
+)
+from .errors import ConfigError, InputError, InputTypeError, MMRError
+from .image import *  # noqa: F403
+from .image import __all__ as _image_all
+from .params import Choice, ParamSpec, choice
+
+__all__ = [
+    "FAMILIES", "REGISTRY", "Params", "Perturbation", "from_config", "params_from_json",
+    "params_to_json", "replay", "slice_params", "OneOf", "Sequential", "SomeOf",
+    "load_config", "save_config", "ConfigError", "InputError", "InputTypeError", "MMRError",
+    "Choice", "ParamSpec", "choice", *_image_all,
+]
+__version__ = "0.1.0"

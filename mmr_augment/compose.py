@@ -1,0 +1,146 @@
+"""Compositions: ``Sequential``, per-sample ``OneOf`` and ``SomeOf``. Each is a perturbation.
+
+Children share one modality. Images are tensors; text batches provide ``take(index)``,
+``put(index, part)`` and ``where(gate, other)`` (see ``mmr_augment.text``). Every child's
+params are sampled for the whole batch, so row ``i`` of the params describes sample ``i``
+whatever the others drew, and replaying a slice gives that slice of the output.
+
+Example:
+    >>> from mmr_augment import GaussianNoise
+    >>> op = OneOf([GaussianNoise(std=0.05), GaussianNoise(std=0.2)])
+    >>> params = op.sample(4, 0)
+    >>> params["index"].tolist()  # which child each sample got
+    [1, 1, 0, 0]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from .core import Params, Perturbation, slice_params
+from .errors import ConfigError
+
+
+def _take(x: Any, index: torch.Tensor) -> Any:
+    if isinstance(x, torch.Tensor):
+        return x.index_select(0, index.to(x.device))
+    return x.take(index)
+
+
+def _put(x: Any, index: torch.Tensor, part: Any) -> Any:
+    if isinstance(x, torch.Tensor):
+        return x.index_copy(0, index.to(x.device), part)
+    return x.put(index, part)
+
+
+def _where(gate: torch.Tensor, new: Any, old: Any) -> Any:
+    if isinstance(new, torch.Tensor):
+        return torch.where(gate.to(new.device).view(-1, *[1] * (new.ndim - 1)), new, old)
+    return new.where(gate, old)
+
+
+class _Composition(Perturbation, abstract=True):
+    family = "composition"
+    modality = "any"
+
+    def __init__(self, ops: Sequence[Perturbation], *, p: float = 1.0) -> None:
+        super().__init__(p=p)
+        if isinstance(ops, Perturbation) or not isinstance(ops, Sequence) or not ops:
+            raise ConfigError(f"{type(self).__name__}: ops must be a non-empty list of ops")
+        for op in ops:
+            if not isinstance(op, Perturbation):
+                raise ConfigError(f"{type(self).__name__}: {op!r} is not a Perturbation")
+        kinds = {op.modality for op in ops} - {"any"}
+        if len(kinds) > 1:
+            raise ConfigError(f"{type(self).__name__}: children mix modalities {sorted(kinds)}; "
+                              f"use MultiModalPolicy to combine image and text ops")
+        self.modality = kinds.pop() if kinds else "any"
+        self.ops = torch.nn.ModuleList(ops)
+
+    def _check_input(self, x: Any) -> Any:
+        return self.ops[0]._check_input(x)
+
+    def _sample_children(self, batch_size: int, generator: torch.Generator) -> list[Params]:
+        return [op.sample(batch_size, generator) for op in self.ops]
+
+    def _gated(self, x: Any, params: Params) -> Any:
+        return _where(params["gate"], self._apply(x, params), x)
+
+    def _apply_subsets(self, x: Any, params: Params, chosen: torch.Tensor) -> Any:
+        """Apply child ``k`` (in order) to the samples with ``chosen[:, k]``."""
+        out = x
+        for k, op in enumerate(self.ops):
+            index = chosen[:, k].nonzero().flatten()
+            if index.numel() == 0:
+                continue
+            part = op._gated(_take(out, index), slice_params(params["ops"][k], index))
+            out = _put(out, index, part)
+        return out
+
+
+class Sequential(_Composition):
+    """Apply every child in order.
+
+    Example:
+        >>> from mmr_augment import GaussianNoise
+        >>> op = Sequential([GaussianNoise(std=0.05), GaussianNoise(std=0.05)])
+        >>> op(torch.rand(2, 1, 8, 8), generator=0).shape
+        torch.Size([2, 1, 8, 8])
+    """
+
+    def _sample(self, batch_size: int, generator: torch.Generator) -> Params:
+        return {"ops": self._sample_children(batch_size, generator)}
+
+    def _apply(self, x: Any, params: Params) -> Any:
+        for op, child in zip(self.ops, params["ops"], strict=True):
+            x = op._gated(x, child)
+        return x
+
+
+class OneOf(_Composition):
+    """Each sample gets exactly one child, picked per sample with ``weights``."""
+
+    def __init__(self, ops: Sequence[Perturbation], weights: Sequence[float] | None = None, *,
+                 p: float = 1.0) -> None:
+        super().__init__(ops, p=p)
+        w = [1.0] * len(ops) if weights is None else [float(v) for v in weights]
+        if len(w) != len(ops) or min(w) < 0 or sum(w) <= 0:
+            raise ConfigError("OneOf: weights need one non-negative value per op, sum > 0")
+        self.weights = torch.tensor(w, dtype=torch.float64)
+
+    def _sample(self, batch_size: int, generator: torch.Generator) -> Params:
+        index = torch.multinomial(self.weights, batch_size, replacement=True,
+                                  generator=generator)
+        return {"index": index, "ops": self._sample_children(batch_size, generator)}
+
+    def _apply(self, x: Any, params: Params) -> Any:
+        chosen = params["index"][:, None] == torch.arange(len(self.ops))[None, :]
+        return self._apply_subsets(x, params, chosen)
+
+
+class SomeOf(_Composition):
+    """Each sample gets ``n`` children (an int or ``(lo, hi)``), applied in list order.
+
+    Example:
+        >>> from mmr_augment import GaussianNoise
+        >>> op = SomeOf([GaussianNoise(), GaussianNoise(), GaussianNoise()], n=(1, 3))
+        >>> op.sample(4, 0)["chosen"].sum(1).tolist()  # how many children each sample gets
+        [2, 1, 3, 3]
+    """
+
+    def __init__(self, ops: Sequence[Perturbation], n: int | Sequence[int] = (1, 2), *,
+                 p: float = 1.0) -> None:
+        super().__init__(ops, p=p)
+        self.n = self.spec("n", n, low=0, high=len(ops), integer=True)
+
+    def _sample(self, batch_size: int, generator: torch.Generator) -> Params:
+        count = self.n.sample(batch_size, generator)
+        rank = torch.rand(batch_size, len(self.ops), generator=generator).argsort(1).argsort(1)
+        return {"chosen": rank < count[:, None],
+                "ops": self._sample_children(batch_size, generator)}
+
+    def _apply(self, x: Any, params: Params) -> Any:
+        return self._apply_subsets(x, params, params["chosen"])
