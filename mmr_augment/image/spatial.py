@@ -1,0 +1,3 @@
+"""Image families (group spatial); re-exports its ops."""
+
+__all__: list[str] = []

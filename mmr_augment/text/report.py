@@ -1,0 +1,83 @@
+"""``Report``: a clinical report parsed once, perturbed many times.
+
+INTERFACE (agreed between the parser and the text ops; the parser fills it in).
+Token-level data are numpy arrays so text ops work on whole arrays, not per-token Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntFlag
+
+import numpy as np
+
+
+class TokenFlag(IntFlag):
+    """Per-token flags (bits of ``Report.token_flags``)."""
+
+    NEGATION = 1            # negation cue ("no", "without", "negative for", "not")
+    NEGATED = 2             # inside a negation scope
+    UNCERTAINTY = 4         # uncertainty cue ("may represent", "cannot exclude", "likely")
+    UNCERTAIN = 8           # inside an uncertainty scope
+    PSEUDO_NEGATION = 16    # "no change", "no interval change": not a negation
+    TERMINATION = 32        # "but", "however": ends a scope
+    LATERALITY = 64         # left / right / bilateral / L / R
+    NUMBER = 128            # number or measurement ("2.5", "cm", "T10")
+    TEMPORAL = 256          # stable, unchanged, new, increased, ...
+    FINDING = 512           # part of a finding mention
+    DEID = 1024             # de-identification mask ("XXXX"), one opaque token
+    HEADER = 2048           # part of a section header
+    PUNCT = 4096            # punctuation
+
+
+#: Tokens that meaning-preserving and information-removing ops never delete, change or move
+#: out of their sentence.
+PROTECTED = (TokenFlag.NEGATION | TokenFlag.UNCERTAINTY | TokenFlag.PSEUDO_NEGATION
+             | TokenFlag.TERMINATION | TokenFlag.LATERALITY | TokenFlag.NUMBER
+             | TokenFlag.DEID | TokenFlag.HEADER)
+
+
+@dataclass(frozen=True)
+class Section:
+    """A section: canonical ``name`` ("FINDINGS", ...; ``None`` when the text has no header),
+    the header's character span (or ``None``), the body span, and its sentences
+    ``[sentence_start, sentence_end)``."""
+
+    name: str | None
+    header_span: tuple[int, int] | None
+    body_span: tuple[int, int]
+    sentence_start: int
+    sentence_end: int
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A finding mention: CheXpert observation, token span ``[start, end)``, polarity."""
+
+    observation: str
+    token_start: int
+    token_end: int
+    polarity: str  # "positive" | "negative" | "uncertain"
+
+
+@dataclass(frozen=True, eq=False)
+class Report:
+    text: str
+    token_start: np.ndarray      # (T,) int32 char offset
+    token_end: np.ndarray        # (T,) int32 char offset (exclusive)
+    token_flags: np.ndarray      # (T,) int32, TokenFlag bits
+    token_sentence: np.ndarray   # (T,) int32 sentence index
+    sentence_bounds: np.ndarray  # (S, 2) int32 token range [start, end)
+    sentence_section: np.ndarray  # (S,) int32 section index
+    sections: tuple[Section, ...] = ()
+    mentions: tuple[Mention, ...] = field(default=())
+
+    @property
+    def tokens(self) -> list[str]:
+        return [self.text[s:e] for s, e in zip(self.token_start.tolist(),
+                                               self.token_end.tolist(), strict=True)]
+
+    @property
+    def protected(self) -> np.ndarray:
+        """(T,) bool: tokens the safe op classes must leave alone."""
+        return (self.token_flags & int(PROTECTED)) != 0

@@ -1,0 +1,3 @@
+"""Image battery cases: intensity ops."""
+
+INTENSITY: dict[str, dict] = {}

@@ -1,0 +1,3 @@
+"""Image battery cases: spatial ops."""
+
+SPATIAL: dict[str, dict] = {}
