@@ -41,7 +41,8 @@ def uniform(seeds: torch.Tensor, shape: tuple[int, ...], device: torch.device,
     for d in shape:
         n *= d
     idx = torch.arange(n, device=device, dtype=torch.int64)
-    key = _hash32(seeds.to(device=device, dtype=torch.int64) * 0x9E3779B1 + stream * 0x85EBCA77)
+    key = _hash32(seeds.to(device=device, dtype=torch.int64) * 0x9E3779B1
+                  + stream * 0x85EBCA77 + 0x2545F491)
     h = _hash32(key[:, None] ^ idx[None, :])
     h = _hash32(h + key[:, None])
     u = ((h >> 8).to(torch.float32) + 0.5) * (1.0 / 16777216.0)

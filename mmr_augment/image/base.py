@@ -88,6 +88,11 @@ class ImagePerturbation(Perturbation, abstract=True):
     def _check_input(self, x: Any) -> torch.Tensor:
         return check_image(x, type(self).__name__)
 
+    def occlusion(self, shape: tuple[int, ...], params: Params) -> torch.Tensor | None:
+        """``(B, 1, H, W)`` bool mask of pixels this call overwrote (cutout-like ops), or
+        ``None`` for ops that do not occlude. Gated-off samples have an all-False mask."""
+        return None
+
     def _gated(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         lo, hi = self.value_range
         work = x if x.dtype == torch.float64 else x.float()
