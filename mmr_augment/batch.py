@@ -1,7 +1,4 @@
-"""``PerturbedBatch``: what ``MultiModalPolicy`` returns and the trainer consumes.
-
-INTERFACE (the policy fills it in; mmr_train reads it).
-"""
+"""``PerturbedBatch``: what ``MultiModalPolicy`` returns and the trainer consumes."""
 
 from __future__ import annotations
 
@@ -20,19 +17,22 @@ class PerturbedBatch:
 
     Attributes:
         clean_images: (B, C, H, W) float.
-        images: (B, C, H, W) perturbed images (equal to clean where the image was not perturbed).
+        images: (B, C, H, W) perturbed images (bit-identical to clean where the image was not
+            perturbed).
         clean_texts: list of B report strings.
-        texts: list of B perturbed report strings (bit-identical to clean where not perturbed).
+        texts: list of B perturbed reports (bit-identical to clean where not perturbed).
         mode: (B,) int64 index into ``MODES``.
         image_present: (B,) bool, False where the image modality was dropped.
         text_present: (B,) bool, False where the text modality was dropped.
-        severity: (B,) int64 severity used per sample (0 = clean).
-        damage: (B, H // patch, W // patch) float, mean absolute change per patch.
+        severity: (B,) int64 severity used per sample (0: clean, or ops as configured).
+        damage: (B, H // patch_size, W // patch_size) float32 mean absolute change per patch.
         occlusion: (B, 1, H, W) bool, exact occlusion masks from cutout-like ops.
-        patch_size: patch size the damage map was computed for.
-        text_edits: per sample, list of edits (dicts: kind, start, end, old, new) on the
-            clean text's character offsets.
-        log: replay log (JSON-serialisable).
+        patch_size: patch size of ``damage``.
+        text_edits: per sample, the edit log (dicts: kind, start, end, old, new) in order of
+            application; each span refers to the text the op that made it received.
+        edited_spans: per sample, character spans of the *perturbed* text that differ from the
+            clean one (word level), for mapping edits onto any tokenizer's offsets.
+        log: replay log: ``MultiModalPolicy.replay(log, images, texts)`` rebuilds this batch.
     """
 
     clean_images: torch.Tensor
@@ -47,12 +47,29 @@ class PerturbedBatch:
     occlusion: torch.Tensor
     patch_size: int
     text_edits: list[list[dict[str, Any]]] = field(default_factory=list)
+    edited_spans: list[list[tuple[int, int]]] = field(default_factory=list)
     log: dict[str, Any] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.clean_texts)
 
     def edited_token_mask(self, offsets: list[list[tuple[int, int]]]) -> torch.Tensor:
-        """(B, L) bool: tokens (given as char offsets into the *perturbed* text, as a
-        tokenizer returns them) that overlap an edit. Padding offsets (0, 0) are never edited."""
-        raise NotImplementedError  # filled in by the policy work
+        """(B, L) bool: tokens (char offsets into the perturbed text, as a tokenizer returns
+        them, padded to L) that overlap an edited span. ``(0, 0)`` offsets are never edited.
+
+        Example:
+            >>> b = PerturbedBatch.__new__(PerturbedBatch)
+            >>> b.edited_spans = [[(3, 8)]]
+            >>> b.edited_token_mask([[(0, 2), (3, 8), (9, 12), (0, 0)]]).tolist()
+            [[False, True, False, False]]
+        """
+        length = max((len(o) for o in offsets), default=0)
+        mask = torch.zeros(len(offsets), length, dtype=torch.bool)
+        for b, (spans, offs) in enumerate(zip(self.edited_spans, offsets, strict=True)):
+            if not spans or not offs:
+                continue
+            tok = torch.tensor(offs, dtype=torch.int64).view(-1, 2)
+            sp = torch.tensor(spans, dtype=torch.int64).view(-1, 2)
+            overlap = (tok[:, None, 0] < sp[None, :, 1]) & (sp[None, :, 0] < tok[:, None, 1])
+            mask[b, : len(offs)] = overlap.any(1) & (tok[:, 1] > tok[:, 0])
+        return mask

@@ -69,6 +69,21 @@ class _Composition(Perturbation, abstract=True):
     def _gated(self, x: Any, params: Params) -> Any:
         return _where(params["gate"], self._apply(x, params), x)
 
+    def _chosen(self, params: Params) -> torch.Tensor:
+        """(B, K) bool: which children each sample goes through."""
+        return torch.ones(len(params["gate"]), len(self.ops), dtype=torch.bool)
+
+    def occlusion(self, shape: tuple[int, ...], params: Params) -> torch.Tensor | None:
+        """Union of the children's occlusion masks over the children each sample got."""
+        chosen, out = self._chosen(params), None
+        for k, op in enumerate(self.ops):
+            mask = op.occlusion(shape, params["ops"][k]) if hasattr(op, "occlusion") else None
+            if mask is None:
+                continue
+            mask = mask & chosen[:, k].to(mask.device).view(-1, 1, 1, 1)
+            out = mask if out is None else out | mask
+        return None if out is None else out & params["gate"].to(out.device).view(-1, 1, 1, 1)
+
     def _apply_subsets(self, x: Any, params: Params, chosen: torch.Tensor) -> Any:
         """Apply child ``k`` (in order) to the samples with ``chosen[:, k]``."""
         out = x
@@ -116,9 +131,11 @@ class OneOf(_Composition):
                                   generator=generator)
         return {"index": index, "ops": self._sample_children(batch_size, generator)}
 
+    def _chosen(self, params: Params) -> torch.Tensor:
+        return params["index"][:, None] == torch.arange(len(self.ops))[None, :]
+
     def _apply(self, x: Any, params: Params) -> Any:
-        chosen = params["index"][:, None] == torch.arange(len(self.ops))[None, :]
-        return self._apply_subsets(x, params, chosen)
+        return self._apply_subsets(x, params, self._chosen(params))
 
 
 class SomeOf(_Composition):
@@ -142,5 +159,8 @@ class SomeOf(_Composition):
         return {"chosen": rank < count[:, None],
                 "ops": self._sample_children(batch_size, generator)}
 
+    def _chosen(self, params: Params) -> torch.Tensor:
+        return params["chosen"]
+
     def _apply(self, x: Any, params: Params) -> Any:
-        return self._apply_subsets(x, params, params["chosen"])
+        return self._apply_subsets(x, params, self._chosen(params))

@@ -44,11 +44,11 @@ FAMILIES: list[str] = [
     "sentence_delete", "truncate", "word_dropout", "synonym", "abbreviation", "typo",
     "sentence_shuffle", "section_shuffle", "header_restyle", "case_whitespace",
     "negation_flip", "laterality_swap", "report_style",
-    # compositions
-    "composition",
+    # compositions and the multimodal policy
+    "composition", "policy",
 ]
 
-MODALITIES = ("image", "text", "any")
+MODALITIES = ("image", "text", "any", "multimodal")
 
 
 def resolve_generator(generator: torch.Generator | int | None, owner: Any = None

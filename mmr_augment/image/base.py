@@ -57,7 +57,8 @@ def check_image(x: Any, owner: str = "op") -> torch.Tensor:
         raise InputError(f"{owner}: empty batch; give at least one image")
     if x.shape[2] == 0 or x.shape[3] == 0:
         raise InputError(f"{owner}: image has zero size {tuple(x.shape[2:])}")
-    if not torch.isfinite(x).all():
+    # one float32-accumulated reduction instead of a full bool map: NaN/Inf propagate to it
+    if not torch.isfinite(torch.sum(x, dtype=torch.float32)):
         raise InputError(f"{owner}: image contains NaN or Inf; clean it first, e.g. "
                          f"torch.nan_to_num(x, nan=0.0).clamp(lo, hi)")
     return x
@@ -98,8 +99,14 @@ class ImagePerturbation(Perturbation, abstract=True):
         work = x if x.dtype == torch.float64 else x.float()
         if (lo, hi) != (0.0, 1.0):
             work = (work - lo) / (hi - lo)
-        y = self._apply(work, params).clamp(0.0, 1.0)
+        y = self._apply(work, params)
+        # clamp in place when _apply returned a fresh tensor (never write into the input)
+        shared = {x.untyped_storage().data_ptr(), work.untyped_storage().data_ptr()}
+        y = y.clamp(0.0, 1.0) if y.untyped_storage().data_ptr() in shared else y.clamp_(0, 1)
         if (lo, hi) != (0.0, 1.0):
             y = y * (hi - lo) + lo
-        gate = params["gate"].to(x.device).view(-1, 1, 1, 1)
-        return torch.where(gate, y.to(x.dtype), x)
+        y = y.to(x.dtype)
+        gate = params["gate"]
+        if bool(gate.all()):  # same result as the where below, one pass less
+            return y
+        return torch.where(gate.to(x.device).view(-1, 1, 1, 1), y, x)
