@@ -1,0 +1,67 @@
+"""JPEG: quality monotonicity, realism against PIL's encoder, 8x8 blocking, odd sizes."""
+
+import io
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from mmr_augment import JPEG
+
+
+def radiograph_like(h=64, w=64, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    yy, xx = torch.meshgrid(torch.linspace(0, 1, h), torch.linspace(0, 1, w), indexing="ij")
+    smooth = 0.3 + 0.4 * torch.sin(6 * yy) * xx
+    return (smooth + 0.08 * torch.rand(1, 1, h, w, generator=g)).clamp(0, 1)
+
+
+def pil_jpeg(x, quality):
+    pixels = (x[0, 0].numpy() * 255).round().astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels, "L").save(buffer, "JPEG", quality=quality)
+    return torch.from_numpy(np.array(Image.open(buffer)).astype(np.float32) / 255)
+
+
+def test_lower_quality_gives_larger_error():
+    x = radiograph_like().expand(4, 1, 64, 64)
+    op = JPEG(quality=(5, 90))
+    params = op.sample(4, 0)
+    params["quality"] = torch.tensor([90.0, 50.0, 20.0, 5.0], dtype=torch.float64)
+    error = (op.apply(x, params) - x).abs().flatten(1).mean(1)
+    assert torch.all(error[1:] > error[:-1]), error
+
+
+@pytest.mark.parametrize("quality", [50, 15, 7])
+def test_close_to_a_real_jpeg_encoder(quality):
+    x = radiograph_like()
+    ours = JPEG(quality=quality)(x, generator=0)[0, 0]
+    real = pil_jpeg(x, quality)
+    codec_error = (real - x[0, 0]).abs().mean()
+    assert (ours - real).abs().mean() < 0.3 * codec_error
+    assert abs((ours - x[0, 0]).abs().mean() - codec_error) < 0.15 * codec_error
+
+
+def test_blocking_appears_on_the_8x8_grid():
+    ramp = torch.linspace(0.2, 0.8, 64).view(1, 1, 1, 64).expand(1, 1, 64, 64)
+    y = JPEG(quality=5)(ramp, generator=0)
+    step = (y[..., 1:] - y[..., :-1]).abs().mean(dim=(0, 1, 2))  # column j -> j + 1
+    at_edges = step[7::8].mean()
+    inside = step[torch.arange(63) % 8 != 7].mean()
+    assert at_edges > 3 * inside
+
+
+def test_odd_sizes_and_rgb_match_a_real_encoder():
+    tint = torch.tensor([1.0, 0.8, 0.6]).view(1, 3, 1, 1)
+    x = radiograph_like(h=21, w=35) * tint
+    y = JPEG(quality=20)(x, generator=0)
+    assert y.shape == x.shape
+    pixels = (x[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels, "RGB").save(buffer, "JPEG", quality=20)
+    real = torch.from_numpy(np.array(Image.open(buffer)).astype(np.float32) / 255)
+    real = real.permute(2, 0, 1)[None]  # PIL's default 4:2:0 chroma subsampling, like kornia
+    codec_error = (real - x).abs().mean()
+    assert (y - real).abs().mean() < 0.4 * codec_error
+    assert abs((y - x).abs().mean() - codec_error) < 0.15 * codec_error
