@@ -1,9 +1,10 @@
 """Image perturbation families, one small file per family group."""
 
 from .base import ImagePerturbation, check_image, per_sample, to_float_image
-from .noise import GaussianNoise
+from .noise import GaussianNoise, ImpulseNoise, PoissonNoise, SpeckleNoise
 
-__all__ = ["ImagePerturbation", "check_image", "per_sample", "to_float_image", "GaussianNoise"]
+__all__ = ["ImagePerturbation", "check_image", "per_sample", "to_float_image", "GaussianNoise",
+           "ImpulseNoise", "PoissonNoise", "SpeckleNoise"]
 
 # Family groups register themselves on import; each module defines __all__.
 from . import blur, intensity, spatial  # noqa: E402
