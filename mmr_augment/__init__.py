@@ -8,6 +8,7 @@ Example:
     True
 """
 
+from .batch import MODES, PerturbedBatch
 from .compose import OneOf, Sequential, SomeOf
 from .config import load_config, save_config
 from .core import (
@@ -25,11 +26,15 @@ from .errors import ConfigError, InputError, InputTypeError, MMRError
 from .image import *  # noqa: F403
 from .image import __all__ as _image_all
 from .params import Choice, ParamSpec, choice
+from .policy import MultiModalPolicy, with_severity
+from .style import ScannerStyle
 
 __all__ = [
     "FAMILIES", "REGISTRY", "Params", "Perturbation", "from_config", "params_from_json",
     "params_to_json", "replay", "slice_params", "OneOf", "Sequential", "SomeOf",
     "load_config", "save_config", "ConfigError", "InputError", "InputTypeError", "MMRError",
-    "Choice", "ParamSpec", "choice", *_image_all,
+    "Choice", "ParamSpec", "choice", "MODES", "PerturbedBatch", "MultiModalPolicy",
+    "with_severity", *_image_all,
+    "ScannerStyle",
 ]
 __version__ = "0.1.0"

@@ -9,6 +9,7 @@ different families does not collide.
 from cases_image_intensity import INTENSITY
 from cases_image_noise_blur import NOISE_BLUR
 from cases_image_spatial import SPATIAL
+from cases_image_style import STYLE
 
 from mmr_augment import GaussianNoise
 
@@ -20,4 +21,4 @@ CORE = {
                         GaussianNoise(std=0.2)], n=(1, 2)),
 }
 
-ALL: dict[str, dict] = {**CORE, **NOISE_BLUR, **INTENSITY, **SPATIAL}
+ALL: dict[str, dict] = {**CORE, **NOISE_BLUR, **INTENSITY, **SPATIAL, **STYLE}
