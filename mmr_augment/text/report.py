@@ -52,16 +52,27 @@ class Section:
 
 @dataclass(frozen=True)
 class Mention:
-    """A finding mention: CheXpert observation, token span ``[start, end)``, polarity."""
+    """A finding mention: CheXpert observation, token span ``[start, end)``, polarity, and the
+    side stated next to it ("left" | "right" | "bilateral" | "unspecified" | ``None``)."""
 
     observation: str
     token_start: int
     token_end: int
     polarity: str  # "positive" | "negative" | "uncertain"
+    laterality: str | None = None
 
 
 @dataclass(frozen=True, eq=False)
 class Report:
+    """A parsed report (built by :func:`mmr_augment.text.parse`; cached, so shared: the arrays
+    are read-only, copy them before editing).
+
+    Tokens exclude whitespace. Header tokens ("FINDINGS", ":") belong to no sentence:
+    their ``token_sentence`` is ``-1``; every other token is in exactly one sentence, and
+    sentences never cross sections. An empty or whitespace-only text has zero tokens,
+    sentences and sections.
+    """
+
     text: str
     token_start: np.ndarray      # (T,) int32 char offset
     token_end: np.ndarray        # (T,) int32 char offset (exclusive)
@@ -76,6 +87,18 @@ class Report:
     def tokens(self) -> list[str]:
         return [self.text[s:e] for s, e in zip(self.token_start.tolist(),
                                                self.token_end.tolist(), strict=True)]
+
+    @property
+    def n_tokens(self) -> int:
+        return int(self.token_start.shape[0])
+
+    @property
+    def sentence_spans(self) -> np.ndarray:
+        """(S, 2) int64 character span ``[start, end)`` of each sentence."""
+        if not len(self.sentence_bounds):
+            return np.zeros((0, 2), dtype=np.int64)
+        first, last = self.sentence_bounds[:, 0], self.sentence_bounds[:, 1] - 1
+        return np.stack([self.token_start[first], self.token_end[last]], axis=1).astype(np.int64)
 
     @property
     def protected(self) -> np.ndarray:
