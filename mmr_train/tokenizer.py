@@ -1,0 +1,146 @@
+"""WordPiece report tokenizer (HuggingFace ``tokenizers``): train offline, save, load, encode.
+
+The vocabulary is trained from report texts (lower-cased BERT normaliser, ``BertPreTokenizer``,
+special tokens ``[PAD] [UNK] [CLS] [SEP] [MASK]``, which get ids 0-4 when trained here). Every
+encoding is ``[CLS] text [SEP]``; batches are truncated to ``max_length`` and padded to the
+longest sequence. Character offsets (into the text given) come back with the ids, so text edits
+can be mapped to tokens.
+
+Example:
+    >>> tok = ReportTokenizer.train(["No pleural effusion.", "Mild cardiomegaly."] * 5,
+    ...                             vocab_size=80)
+    >>> enc = tok.encode_batch(["no effusion", "mild"], max_length=8)
+    >>> enc.input_ids.shape, tok.decode(enc.input_ids[0])
+    (torch.Size([2, 4]), 'no effusion')
+    >>> enc.offsets[0].tolist()
+    [[0, 0], [0, 2], [3, 11], [0, 0]]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import torch
+from tokenizers import (
+    Tokenizer,
+    decoders,
+    models,
+    normalizers,
+    pre_tokenizers,
+    processors,
+    trainers,
+)
+
+from mmr_augment.errors import ConfigError, InputError, InputTypeError
+
+SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+TOKENIZER_FILE = "tokenizer.json"
+
+
+@dataclass
+class TokenBatch:
+    """A tokenized batch; every tensor is ``(B, L)`` except ``offsets`` ``(B, L, 2)``.
+
+    Attributes:
+        input_ids: int64 token ids, ``[PAD]`` beyond each sequence.
+        attention_mask: bool, True on real tokens (specials included).
+        special_mask: bool, True on ``[CLS]``, ``[SEP]`` and ``[PAD]``.
+        offsets: int64 ``[start, end)`` character span in the text; ``(0, 0)`` for specials.
+        word_ids: int64 index of the word a token belongs to, -1 for specials.
+    """
+
+    input_ids: torch.Tensor
+    attention_mask: torch.Tensor
+    special_mask: torch.Tensor
+    offsets: torch.Tensor
+    word_ids: torch.Tensor
+
+    def to(self, device: torch.device | str) -> TokenBatch:
+        """Copy of the batch on ``device``."""
+        return TokenBatch(*(getattr(self, f.name).to(device) for f in fields(self)))
+
+
+class ReportTokenizer:
+    """Thin wrapper over a ``tokenizers.Tokenizer`` that has the five special tokens."""
+
+    def __init__(self, tokenizer: Tokenizer) -> None:
+        missing = [t for t in SPECIAL_TOKENS if tokenizer.token_to_id(t) is None]
+        if missing:
+            raise ConfigError(f"tokenizer lacks special tokens {missing}; train one with "
+                              "ReportTokenizer.train or add them to your tokenizer.json")
+        self.tokenizer = tokenizer
+        self.pad_id, self.unk_id, self.cls_id, self.sep_id, self.mask_id = (
+            tokenizer.token_to_id(t) for t in SPECIAL_TOKENS)
+
+    @classmethod
+    def train(cls, texts: Iterable[str], vocab_size: int = 2000,
+              min_frequency: int = 2) -> ReportTokenizer:
+        """Train a WordPiece vocabulary of at most ``vocab_size`` entries on ``texts``."""
+        tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+        tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+        tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+        tok.decoder = decoders.WordPiece()
+        trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, min_frequency=min_frequency,
+                                            show_progress=False,
+                                            special_tokens=list(SPECIAL_TOKENS))
+        tok.train_from_iterator(_checked(texts), trainer=trainer)
+        cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+        tok.post_processor = processors.TemplateProcessing(
+            single="[CLS] $A [SEP]", special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)])
+        return cls(tok)
+
+    @classmethod
+    def load(cls, path: str | Path) -> ReportTokenizer:
+        """Load a ``tokenizer.json`` (or a folder holding one)."""
+        path = Path(path)
+        if path.is_dir():
+            path = path / TOKENIZER_FILE
+        if not path.is_file():
+            raise ConfigError(f"tokenizer file not found: {path}; train one with "
+                              "ReportTokenizer.train(texts).save(folder)")
+        return cls(Tokenizer.from_file(str(path)))
+
+    def save(self, path: str | Path) -> Path:
+        """Write ``tokenizer.json`` (``path`` may be a folder, e.g. the checkpoint's)."""
+        path = Path(path)
+        if path.suffix != ".json":
+            path.mkdir(parents=True, exist_ok=True)
+            path = path / TOKENIZER_FILE
+        self.tokenizer.save(str(path))
+        return path
+
+    @property
+    def vocab_size(self) -> int:
+        """Number of entries in the vocabulary, special tokens included."""
+        return self.tokenizer.get_vocab_size()
+
+    def encode_batch(self, texts: Sequence[str], max_length: int) -> TokenBatch:
+        """Tokenize ``texts`` to at most ``max_length`` tokens each, padded to the longest."""
+        if max_length < 2:
+            raise ConfigError(f"max_length must be >= 2 ([CLS] and [SEP]), got {max_length}")
+        self.tokenizer.enable_truncation(max_length)
+        self.tokenizer.enable_padding(pad_id=self.pad_id, pad_token="[PAD]")
+        encs = self.tokenizer.encode_batch(list(_checked(texts)))
+        if not encs:
+            raise InputError("encode_batch needs at least one text")
+        ids = torch.tensor([e.ids for e in encs], dtype=torch.int64)
+        return TokenBatch(
+            input_ids=ids,
+            attention_mask=torch.tensor([e.attention_mask for e in encs], dtype=torch.bool),
+            special_mask=torch.tensor([e.special_tokens_mask for e in encs], dtype=torch.bool),
+            offsets=torch.tensor([e.offsets for e in encs], dtype=torch.int64),
+            word_ids=torch.tensor([[-1 if w is None else w for w in e.word_ids] for e in encs],
+                                  dtype=torch.int64))
+
+    def decode(self, ids: torch.Tensor) -> str:
+        """Text of one id sequence, special tokens skipped."""
+        return self.tokenizer.decode(ids.tolist(), skip_special_tokens=True)
+
+
+def _checked(texts: Iterable[str]) -> Iterable[str]:
+    for t in texts:
+        if not isinstance(t, str):
+            raise InputTypeError(f"report texts must be str, got {type(t).__name__}")
+        yield t
