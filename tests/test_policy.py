@@ -29,8 +29,8 @@ def policy(**kw):
 
 
 def test_asymmetry_image_only_and_text_only_are_bit_identical_elsewhere():
-    x = images()
-    out = policy()(x, REPORTS, generator=1)
+    x = images(b=16)
+    out = policy(text=Typo(severity=5))(x, REPORTS * 2, generator=1)
     for i, m in enumerate(out.mode.tolist()):
         name = ma.MODES[m]
         img_same = torch.equal(out.images[i], out.clean_images[i])
