@@ -8,6 +8,7 @@ Example:
     True
 """
 
+from . import text  # noqa: F401  (registers the text ops for from_config / replay)
 from .batch import MODES, PerturbedBatch
 from .compose import OneOf, Sequential, SomeOf
 from .config import load_config, save_config
@@ -27,7 +28,7 @@ from .image import *  # noqa: F403
 from .image import __all__ as _image_all
 from .params import Choice, ParamSpec, choice
 from .policy import MultiModalPolicy, with_severity
-from .style import ScannerStyle
+from .style import ReportStyle, ScannerStyle
 
 __all__ = [
     "FAMILIES", "REGISTRY", "Params", "Perturbation", "from_config", "params_from_json",
@@ -36,5 +37,6 @@ __all__ = [
     "Choice", "ParamSpec", "choice", "MODES", "PerturbedBatch", "MultiModalPolicy",
     "with_severity", *_image_all,
     "ScannerStyle",
+    "ReportStyle",
 ]
 __version__ = "0.1.0"

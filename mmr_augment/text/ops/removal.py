@@ -1,0 +1,155 @@
+"""Information-removing ops: sentence deletion, truncation and word dropout.
+
+They only ever remove whole sentences or unprotected, non-finding words, so a finding mention
+is either kept intact or dropped with its sentence: no polarity can flip.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ...core import Params
+from ..base import TextPerturbation, draws, group_spans
+from ..report import Report, TokenFlag
+from ._rated import RatedTextOp, keep_one, per_row
+from ._tables import Sentences, Tokens, removal_spans
+from ._verify import verified
+
+__all__ = ["SentenceDeletion", "Truncation", "WordDropout"]
+
+
+class SentenceDeletion(RatedTextOp):
+    """Delete each body sentence with probability ``rate`` (headers stay).
+
+    Severity: rate .1 .2 .3 .4 .5. At least one sentence is kept unless ``allow_empty``.
+
+    Example:
+        >>> op = SentenceDeletion(rate=0.5)
+        >>> op(["No effusion. Heart is normal. Lungs are clear."], generator=3).texts
+        ['No effusion. Lungs are clear.']
+    """
+
+    family = "sentence_delete"
+    effect = "information_removing"
+
+    def __init__(self, rate=(0.05, 0.3), *, allow_empty: bool = False, p: float = 1.0,
+                 severity: int | None = None) -> None:
+        super().__init__(rate, p=p, severity=severity)
+        self.allow_empty = bool(allow_empty)
+
+    def _edit(self, reports: list[Report], params: Params):
+        tok = Tokens.of(reports)
+        sen = Sentences.of(reports, tok)
+        u = draws(params["seed"], sen.counts)
+        drop = sen.live & (u < per_row(params["rate"], sen.row))
+        if not self.allow_empty:
+            drop = keep_one(sen.row, len(reports), sen.live, drop, u)
+        return group_spans(*_sentence_cuts(tok, sen, drop), len(reports))
+
+
+class Truncation(TextPerturbation):
+    """Cut the report's tail: drop the last ``fraction`` of body words, rounded up to whole
+    sentences (a sentence that crosses the cut goes). The first sentence always stays.
+
+    Severity: fraction .1 .2 .3 .4 .5.
+
+    Example:
+        >>> Truncation(fraction=0.3)(["No effusion. Heart is normal."], generator=0).texts
+        ['No effusion.']
+    """
+
+    family = "truncate"
+    effect = "information_removing"
+    severity_table = {"fraction": (0.1, 0.2, 0.3, 0.4, 0.5)}
+
+    def __init__(self, fraction=(0.1, 0.5), *, p: float = 1.0, severity: int | None = None
+                 ) -> None:
+        super().__init__(p=p, severity=severity)
+        self.fraction = self.spec("fraction", fraction, low=0.0, high=1.0)
+
+    def _sample(self, batch_size: int, generator: torch.Generator) -> Params:
+        return {"fraction": self.fraction.sample(batch_size, generator)}
+
+    def _edit(self, reports: list[Report], params: Params):
+        tok = Tokens.of(reports)
+        sen = Sentences.of(reports, tok)
+        words = np.where(sen.live, sen.words, 0)
+        within = _row_cumsum(words, sen.row, len(reports))
+        first_live = sen.live & (_row_cumsum(sen.live, sen.row, len(reports)) == 1)
+        total = np.bincount(sen.row, words, len(reports))
+        budget = total * (1.0 - params["fraction"].numpy())
+        keep = sen.live & ((within <= budget[sen.row] + 1e-9) | first_live)
+        cut = np.bincount(sen.row, sen.live & ~keep, len(reports)) > 0
+        last = np.full(len(reports), -1)
+        np.maximum.at(last, sen.row, np.where(keep, np.arange(len(sen.row)), -1))
+        ends = tok.end[sen.last[np.maximum(last, 0)]] if len(sen.row) else last
+        return [[(int(e), len(r.text), "")] if c else []
+                for r, c, e in zip(reports, cut.tolist(), ends.tolist(), strict=True)]
+
+
+class WordDropout(RatedTextOp):
+    """Drop each unprotected body word with probability ``rate``.
+
+    Finding-mention tokens, negation / uncertainty cues, laterality, numbers, ``XXXX``,
+    headers and parts of glued words ("can" of "cannot") are never dropped; every sentence
+    keeps at least one word. Spacing is restored from the original character spans.
+    With ``verify`` (default) the output is re-parsed and drops that would let the labeler
+    read a new phrase ("no acute [pulmonary] abnormality" -> a normal statement) are undone;
+    ``verify=False`` is about 30x faster and changes the reading of ~2% of real reports.
+    Severity: rate .1 .2 .3 .4 .5.
+
+    Example:
+        >>> WordDropout(rate=0.5)(["The heart size is within normal limits."], generator=3).texts
+        ['The size normal limits.']
+    """
+
+    family = "word_dropout"
+    effect = "information_removing"
+
+    def __init__(self, rate=(0.05, 0.3), *, verify: bool = True, p: float = 1.0,
+                 severity: int | None = None) -> None:
+        super().__init__(rate, p=p, severity=severity)
+        self.verify = bool(verify)
+
+    def _edit(self, reports: list[Report], params: Params):
+        tok = Tokens.of(reports)
+        u = draws(params["seed"], tok.counts)
+        eligible = tok.whole_word & ~tok.protected & ~tok.has(TokenFlag.FINDING)
+        drop = eligible & (u < per_row(params["rate"], tok.row))
+        n_sent = np.array([len(r.sentence_bounds) for r in reports], dtype=np.int64)
+        # header tokens belong to no sentence (-1): park them in one extra group
+        sentence = np.where(tok.sentence >= 0,
+                            tok.sentence + np.repeat(np.cumsum(n_sent) - n_sent, tok.counts),
+                            n_sent.sum())
+        drop = keep_one(sentence, int(n_sent.sum()) + 1, tok.word, drop, u)
+        forward = tok.has_next & (tok.next_start > tok.end)
+        start, end = removal_spans(tok.start, tok.end, tok.prev_end, tok.next_start, forward,
+                                   tok.has_prev, drop)
+        spans = group_spans(tok.row[drop], start[drop], end[drop], [""] * int(drop.sum()),
+                            len(reports))
+        if self.verify:
+            spans = [verified(r, s) for r, s in zip(reports, spans, strict=True)]
+        return spans
+
+
+def _sentence_cuts(tok: Tokens, sen: Sentences, drop: np.ndarray):
+    """Removal spans of the dropped sentences' bodies (header tokens stay)."""
+    n = len(tok.row)
+    first = np.minimum(sen.first, max(n - 1, 0))
+    last = np.maximum(sen.last, 0)
+    next_header = np.zeros(len(last), dtype=bool)
+    has_next = tok.has_next[last] & sen.live
+    next_header[has_next] = tok.has(TokenFlag.HEADER)[last[has_next] + 1]
+    next_start = tok.next_start[last]
+    forward = has_next & ~next_header & (next_start > tok.end[last])
+    start, end = removal_spans(tok.start[first], tok.end[last], tok.prev_end[first], next_start,
+                               forward, sen.pos > 0, drop)
+    return sen.row[drop], start[drop], end[drop], [""] * int(drop.sum())
+
+
+def _row_cumsum(values: np.ndarray, row: np.ndarray, batch: int) -> np.ndarray:
+    """Running sum of ``values`` restarted at each row."""
+    cum = np.cumsum(values.astype(np.int64))
+    total = np.bincount(row, values, batch).astype(np.int64)
+    return cum - np.repeat(np.cumsum(total) - total, np.bincount(row, minlength=batch))
