@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -30,7 +31,6 @@ from tokenizers import (
     normalizers,
     pre_tokenizers,
     processors,
-    trainers,
 )
 
 from mmr_augment.errors import ConfigError, InputError, InputTypeError
@@ -77,18 +77,35 @@ class ReportTokenizer:
     @classmethod
     def train(cls, texts: Iterable[str], vocab_size: int = 2000,
               min_frequency: int = 2) -> ReportTokenizer:
-        """Train a WordPiece vocabulary of at most ``vocab_size`` entries on ``texts``."""
+        """Build a WordPiece vocabulary of at most ``vocab_size`` entries from ``texts``.
+
+        Deterministic (the same texts give the same ids in every process, which exact resume
+        and DDP ranks rely on; the ``tokenizers`` WordPiece trainer breaks merge ties
+        differently from run to run): special tokens, then every character seen (word-initial
+        and ``##`` continuation, so nothing is unknown), then whole words seen at least
+        ``min_frequency`` times, most frequent first, ties alphabetical. Normalisation,
+        pre-tokenisation and encoding are the ``tokenizers`` BERT components.
+        """
         tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
         tok.normalizer = normalizers.BertNormalizer(lowercase=True)
         tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+        words: Counter[str] = Counter()
+        for text in _checked(texts):
+            norm = tok.normalizer.normalize_str(text)
+            words.update(w for w, _ in tok.pre_tokenizer.pre_tokenize_str(norm))
+        chars = sorted({c for w in words for c in w})
+        pieces = list(SPECIAL_TOKENS) + chars + [f"##{c}" for c in chars]
+        if len(pieces) > vocab_size:
+            raise ConfigError(f"vocab_size={vocab_size} is below the {len(pieces)} special "
+                              f"tokens and characters of this corpus; raise it")
+        ranked = sorted((w for w, n in words.items() if n >= min_frequency and len(w) > 1),
+                        key=lambda w: (-words[w], w))
+        pieces += ranked[: vocab_size - len(pieces)]
+        tok.model = models.WordPiece({p: i for i, p in enumerate(pieces)}, unk_token="[UNK]")
+        tok.add_special_tokens(list(SPECIAL_TOKENS))  # already ids 0-4; marks them special
         tok.decoder = decoders.WordPiece()
-        trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, min_frequency=min_frequency,
-                                            show_progress=False,
-                                            special_tokens=list(SPECIAL_TOKENS))
-        tok.train_from_iterator(_checked(texts), trainer=trainer)
-        cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
         tok.post_processor = processors.TemplateProcessing(
-            single="[CLS] $A [SEP]", special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)])
+            single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)])
         return cls(tok)
 
     @classmethod

@@ -72,3 +72,16 @@ def test_errors(tok, tmp_path):
         tok.encode_batch(["x"], max_length=1)
     with pytest.raises(InputError):
         tok.encode_batch([], max_length=8)
+
+
+def test_training_is_deterministic_across_processes(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("from mmr_train.tokenizer import ReportTokenizer as T; import json; "
+            "t = T.train(['No pleural effusion.', 'Mild cardiomegaly, no effusion.'] * 3 + "
+            "['Small left apical pneumothorax.'] * 2, vocab_size=60); "
+            "print(json.dumps(sorted(t.tokenizer.get_vocab().items())))")
+    outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True).stdout for _ in range(2)}
+    assert len(outs) == 1
