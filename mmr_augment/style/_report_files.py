@@ -1,17 +1,6 @@
-"""Report-style files: the shipped presets and YAML reading / writing with clear errors."""
+"""Report-style file header and presets (see :class:`~._files.StyleFiles`)."""
 
-from __future__ import annotations
-
-import difflib
-from collections.abc import Mapping
-from importlib.resources import files
-from pathlib import Path
-from typing import Any
-
-import yaml
-
-from ..config import read_config_file
-from ..errors import ConfigError
+from ._files import StyleFiles
 
 HEADER = """\
 # A report style for mmr_augment.ReportStyle: how one department writes the same findings.
@@ -41,51 +30,4 @@ HEADER = """\
 """
 
 
-def preset_dir() -> Any:
-    """The shipped presets folder (``assets/styles/report``)."""
-    return files("mmr_augment.assets") / "styles" / "report"
-
-
-def preset_names() -> list[str]:
-    """Sorted names of the shipped presets (file names without ``.yaml``).
-
-    Example:
-        >>> "terse_templated" in preset_names()
-        True
-    """
-    return sorted(p.name[:-5] for p in preset_dir().iterdir() if p.name.endswith(".yaml"))
-
-
-def preset_path(name: str) -> Any:
-    """The file of preset ``name``; ``ConfigError`` listing the presets for an unknown name."""
-    names = preset_names()
-    if not isinstance(name, str) or name not in names:
-        close = difflib.get_close_matches(str(name), names, n=2)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise ConfigError(f"unknown report style preset {name!r}{hint} (presets: {names}; "
-                          f"or load your own file with ReportStyle.from_yaml(path))")
-    return preset_dir() / f"{name}.yaml"
-
-
-def read_style(path: str | Path, accepted: list[str]) -> dict[str, Any]:
-    """The keyword arguments stored in a style YAML file; unknown keys raise ``ConfigError``."""
-    data = read_config_file(path)
-    if not isinstance(data, Mapping):
-        raise ConfigError(f"{path}: a report style file is a mapping of fields, got "
-                          f"{type(data).__name__}")
-    data = dict(data)
-    if data.get("type", "ReportStyle") != "ReportStyle":
-        raise ConfigError(f"{path}: type is {data['type']!r}; this loader reads ReportStyle "
-                          f"files (use mmr_augment.load_config for other ops)")
-    data.pop("type", None)
-    unknown = [k for k in data if k not in accepted]
-    if unknown:
-        raise ConfigError(f"{path}: unknown key(s) {unknown}; accepted: {accepted}")
-    return data
-
-
-def write_style(config: Mapping[str, Any], path: str | Path) -> None:
-    """Write a style config (without its ``type``) as commented YAML."""
-    body = {k: v for k, v in config.items() if k != "type"}
-    text = HEADER + "\n" + yaml.safe_dump(body, sort_keys=False, default_flow_style=None)
-    Path(path).write_text(text, encoding="utf-8")
+REPORT_FILES = StyleFiles("report", "ReportStyle", HEADER, "fields")

@@ -26,7 +26,7 @@ from ..text.report import Report
 from ._report_assemble import Swap, Tagged, label_safe_spans
 from ._report_doc import Doc, Span
 from ._report_fields import DIMENSIONS, OPTIONS, RATES, CategoricalSpec
-from ._report_files import preset_names, preset_path, read_style, write_style
+from ._report_files import REPORT_FILES
 from ._report_layout import layout_spans, order_swap
 from ._report_sentences import join_spans, negation_spans, normal_spans
 from ._report_words import (
@@ -147,21 +147,22 @@ class ReportStyle(TextPerturbation):
     @staticmethod
     def presets() -> list[str]:
         """Names of the shipped presets (``assets/styles/report/*.yaml``)."""
-        return preset_names()
+        return REPORT_FILES.preset_names()
 
     @classmethod
     def preset(cls, name: str, **overrides: Any) -> ReportStyle:
         """The shipped preset ``name``; ``overrides`` replace top-level keys (e.g. ``p``)."""
-        return cls(**{**read_style(str(preset_path(name)), _STYLE_KEYS), **overrides})
+        stored = REPORT_FILES.read_style(str(REPORT_FILES.preset_path(name)), _STYLE_KEYS)
+        return cls(**{**stored, **overrides})
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> ReportStyle:
         """A style from a YAML file (``yaml.safe_load``); unknown keys raise ``ConfigError``."""
-        return cls(**read_style(path, _STYLE_KEYS))
+        return cls(**REPORT_FILES.read_style(path, _STYLE_KEYS))
 
     def to_yaml(self, path: str | Path) -> None:
         """Write the full config as a commented YAML file that :meth:`from_yaml` reads back."""
-        write_style(self.to_config(), path)
+        REPORT_FILES.write_style(self.to_config(), path)
 
     @staticmethod
     def mixture(names: Sequence[str], weights: Sequence[float] | None = None) -> OneOf:

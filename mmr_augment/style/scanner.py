@@ -19,7 +19,7 @@ from ..compose import OneOf
 from ..core import Params, resolve_generator, slice_params
 from ..errors import ConfigError
 from ..image.base import ImagePerturbation, check_image, per_sample
-from ._files import preset_names, preset_path, read_style, write_style
+from ._files import SCANNER_FILES
 from ._fit import matching_curve
 from ._stage_table import POINTWISE, STAGES, build_stage, resolve_stage
 
@@ -151,21 +151,22 @@ class ScannerStyle(ImagePerturbation):
     @staticmethod
     def presets() -> list[str]:
         """Names of the shipped presets (``assets/styles/scanner/*.yaml``)."""
-        return preset_names()
+        return SCANNER_FILES.preset_names()
 
     @classmethod
     def preset(cls, name: str, **overrides: Any) -> ScannerStyle:
         """The shipped preset ``name``; ``overrides`` replace top-level keys (e.g. ``p``)."""
-        return cls(**{**read_style(str(preset_path(name)), _STYLE_KEYS), **overrides})
+        stored = SCANNER_FILES.read_style(str(SCANNER_FILES.preset_path(name)), _STYLE_KEYS)
+        return cls(**{**stored, **overrides})
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> ScannerStyle:
         """A style from a YAML file (``yaml.safe_load``); unknown keys raise ``ConfigError``."""
-        return cls(**read_style(path, _STYLE_KEYS))
+        return cls(**SCANNER_FILES.read_style(path, _STYLE_KEYS))
 
     def to_yaml(self, path: str | Path) -> None:
         """Write the full config as a commented YAML file that :meth:`from_yaml` reads back."""
-        write_style(self.to_config(), path)
+        SCANNER_FILES.write_style(self.to_config(), path)
 
     @staticmethod
     def mixture(names: Sequence[str], weights: Sequence[float] | None = None) -> OneOf:
