@@ -10,11 +10,15 @@ only") flag and end scopes but open none. Uncertainty pseudo cues ("to suggest")
 A mention is *uncertain* when any of its tokens is in an uncertainty scope (or is a cue),
 else *negative* when any is in a negation scope (or is a cue), else *positive*; "No Finding"
 mentions (normal statements) are always positive.
+
+Both depend on nothing but the sentence's words, so :func:`read_sentences` memoises them per
+sentence: reports repeat sentences ("The lungs are clear."), and an edited report that is
+re-parsed to check an edit shares all sentences but the edited ones.
 """
 
 from __future__ import annotations
 
-from ._match import CompiledLexicon
+from ._match import CUE_START, FINDING_START, CompiledLexicon
 from .report import Mention, TokenFlag
 
 # Plain ints: IntFlag attribute access is slow on the per-token path.
@@ -30,6 +34,7 @@ _UNCERTAIN = int(TokenFlag.UNCERTAIN | TokenFlag.UNCERTAINTY)
 _NEGATIVE = int(TokenFlag.NEGATED | TokenFlag.NEGATION)
 _WINDOW_BEFORE, _WINDOW_AFTER = 4, 5
 _CONJUNCTIONS = {"and", "or", "with", "but"}
+_MEMO_LIMIT = 100_000
 
 
 def _set(flags: list[int], start: int, stop: int, bit: int) -> None:
@@ -37,23 +42,28 @@ def _set(flags: list[int], start: int, stop: int, bit: int) -> None:
         flags[i] |= bit
 
 
-def flag_cues(words: list[str], punct: list[bool], flags: list[int],
-              sentences: list[tuple[int, int]], lex: CompiledLexicon) -> None:
-    """Set cue and scope bits on ``flags`` in place."""
-    for a, b in sentences:
-        cues = [c for c in lex.cues.find(words, punct, a, b) if c[2] - _NOT_A_CUE]
-        for k, (s, e, kinds) in enumerate(cues):
-            for kind in kinds:
-                _set(flags, s, e, _CUE_BITS[kind])
-                family, _, side = kind.partition("_")
-                if side == "pre":
-                    _set(flags, e, cues[k + 1][0] if k + 1 < len(cues) else b,
-                         _SCOPE_BITS[family])
-                elif side == "post":
-                    begin = cues[k - 1][1] if k else a
-                    if family == "unc":  # "opacity, atelectasis versus pneumonia"
-                        begin = max([begin] + [i + 1 for i in range(begin, s) if words[i] == ","])
-                    _set(flags, begin, s, _SCOPE_BITS[family])
+def flag_cues(words: list[str], flags: list[int], token_sentence: list[int],
+              sentences: list[tuple[int, int]], candidates: list[int],
+              lex: CompiledLexicon) -> None:
+    """Set cue and scope bits on ``flags`` in place (``candidates``: ascending indices of
+    the tokens a cue phrase can start with)."""
+    found = lex.cues.find(words, flags, candidates, token_sentence, sentences)
+    cues = [c for c in found if c[2] - _NOT_A_CUE]
+    last = len(cues) - 1
+    for k, (s, e, kinds, sentence) in enumerate(cues):
+        for kind in kinds:
+            _set(flags, s, e, _CUE_BITS[kind])
+            family, _, side = kind.partition("_")
+            if side == "pre":
+                nxt = cues[k + 1][0] if k < last and cues[k + 1][3] == sentence \
+                    else sentences[sentence][1]
+                _set(flags, e, nxt, _SCOPE_BITS[family])
+            elif side == "post":
+                begin = cues[k - 1][1] if k and cues[k - 1][3] == sentence \
+                    else sentences[sentence][0]
+                if family == "unc":  # "opacity, atelectasis versus pneumonia"
+                    begin = max([begin] + [i + 1 for i in range(begin, s) if words[i] == ","])
+                _set(flags, begin, s, _SCOPE_BITS[family])
 
 
 def _laterality(words: list[str], flags: list[int], s: int, e: int, a: int, b: int,
@@ -74,18 +84,17 @@ def _laterality(words: list[str], flags: list[int], s: int, e: int, a: int, b: i
     return None
 
 
-def find_mentions(words: list[str], punct: list[bool], flags: list[int],
-                  sentences: list[tuple[int, int]], lex: CompiledLexicon
-                  ) -> tuple[Mention, ...]:
-    """Finding mentions with polarity and laterality; sets the FINDING bit in place."""
-    found = []
-    for a, b in sentences:
-        for s, e, observation in lex.findings.find(words, punct, a, b):
-            if observation != "-":
-                _set(flags, s, e, _FINDING)
-                found.append((s, e, observation, a, b))
+def find_mentions(words: list[str], flags: list[int], token_sentence: list[int],
+                  sentences: list[tuple[int, int]], candidates: list[int],
+                  lex: CompiledLexicon) -> tuple[Mention, ...]:
+    """Finding mentions with polarity and laterality; sets the FINDING bit in place
+    (``candidates``: ascending indices of the tokens a finding phrase can start with)."""
+    found = [m for m in lex.findings.find(words, flags, candidates, token_sentence, sentences)
+             if m[2] != "-"]
+    for s, e, _, _ in found:
+        _set(flags, s, e, _FINDING)
     mentions = []
-    for s, e, observation, a, b in found:
+    for s, e, observation, sentence in found:
         bits = 0
         for i in range(s, e):
             bits |= flags[i]
@@ -95,6 +104,58 @@ def find_mentions(words: list[str], punct: list[bool], flags: list[int],
             polarity = "uncertain"
         else:
             polarity = "negative" if bits & _NEGATIVE else "positive"
+        a, b = sentences[sentence]
         mentions.append(Mention(observation, s, e, polarity,
                                 _laterality(words, flags, s, e, a, b, lex)))
+    return tuple(mentions)
+
+
+def _read_sentence(words: tuple[str, ...], lex: CompiledLexicon
+                   ) -> tuple[tuple[tuple[int, int], ...], tuple[tuple, ...]]:
+    """Cue / scope / finding bits ``(token, bits)`` and mentions ``(observation, start, end,
+    polarity, side)`` of one sentence, offsets relative to its first token."""
+    local = list(words)
+    flags = lex.words_bits(local)
+    before = list(flags)
+    spans, where = [(0, len(local))], [0] * len(local)
+    flag_cues(local, flags, where, spans,
+              [k for k, f in enumerate(flags) if f & CUE_START], lex)
+    mentions = find_mentions(local, flags, where, spans,
+                             [k for k, f in enumerate(flags) if f & FINDING_START], lex)
+    bits = tuple((k, f ^ b) for k, (f, b) in enumerate(zip(flags, before)) if f != b)
+    return bits, tuple((m.observation, m.token_start, m.token_end, m.polarity, m.laterality)
+                       for m in mentions)
+
+
+def read_sentences(words: list[str], flags: list[int], sentences: list[tuple[int, int]],
+                   lex: CompiledLexicon) -> tuple[Mention, ...]:
+    """:func:`flag_cues` and :func:`find_mentions` over every sentence, memoised per sentence
+    (sets the bits on ``flags`` in place, returns the mentions).
+
+    Example:
+        >>> from mmr_augment.text.lexicon import default_lexicon
+        >>> from mmr_augment.text._match import compile_lexicon
+        >>> words = ["no", "effusion", ".", "mild", "cardiomegaly", "."]
+        >>> lex = compile_lexicon(default_lexicon())
+        >>> flags = lex.words_bits(words)
+        >>> [(m.observation, m.polarity) for m in read_sentences(words, flags, [(0, 3), (3, 6)],
+        ...                                                       lex)]
+        [('Pleural Effusion', 'negative'), ('Cardiomegaly', 'positive')]
+        >>> bool(flags[1] & TokenFlag.NEGATED)
+        True
+    """
+    memo = lex.sentence_memo
+    mentions = []
+    for a, b in sentences:
+        key = tuple(words[a:b])
+        entry = memo.get(key)
+        if entry is None:
+            entry = _read_sentence(key, lex)
+            if len(memo) < _MEMO_LIMIT:
+                memo[key] = entry
+        bits, found = entry
+        for k, bit in bits:
+            flags[a + k] |= bit
+        for observation, s, e, polarity, side in found:
+            mentions.append(Mention(observation, a + s, a + e, polarity, side))
     return tuple(mentions)

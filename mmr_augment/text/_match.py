@@ -2,6 +2,10 @@
 
 Phrases are tokenised with the parser's own tokenizer, so "no evidence of" or "w/o" match the
 token sequences the parser produces. One compiled object per :class:`Lexicon` (cached).
+
+Each distinct word is looked up once (memoised): the answer packs its :class:`TokenFlag` bits
+with private bits above them that tell the parser where a phrase may start, where a sentence
+may end and what is a number, so later passes visit only those tokens.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ._tokens import tokenizer
@@ -23,6 +27,12 @@ _UNITS = {"cm", "mm", "m", "%", "cc", "ml", "mmhg", "kg", "mg", "x", "degrees", 
 _NUMBER, _PUNCT, _LATERAL = int(TokenFlag.NUMBER), int(TokenFlag.PUNCT), int(TokenFlag.LATERALITY)
 _NUMBER_WORDS = {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
                  "eleven", "twelve", "half", "single", "several"}
+SENTENCE_ENDS = frozenset({".", "!", "?"})
+#: Private bits above the TokenFlag bits (the parser masks them off with TOKEN_FLAGS).
+TOKEN_FLAGS = (1 << 16) - 1
+CUE_START, FINDING_START, DIGITS, SENTENCE_END = 1 << 16, 1 << 17, 1 << 18, 1 << 19
+LINE_BREAK_AFTER = 1 << 20  # set by the parser: a newline follows the token
+_MEMO_LIMIT = 200_000
 
 
 def phrase_tokens(phrase: str) -> tuple[str, ...]:
@@ -37,13 +47,14 @@ def phrase_tokens(phrase: str) -> tuple[str, ...]:
 
 
 class PhraseTrie:
-    """Longest, leftmost, non-overlapping phrase matches over a token list (a nested-dict
+    """Longest, leftmost, non-overlapping phrase matches inside sentences (a nested-dict
     trie: one dict lookup per token on the common path).
 
     Example:
         >>> trie = PhraseTrie([(("no",), "neg"), (("no", "change"), "pseudo")])
-        >>> trie.find(["no", "change", "in", "no"], [False] * 4, 0, 4)
-        [(0, 2, 'pseudo'), (3, 4, 'neg')]
+        >>> words = ["no", "change", ".", "no", "."]
+        >>> trie.find(words, [0, 0, 4096, 0, 4096], [0, 3], [0, 0, 0, 1, 1], [(0, 3), (3, 5)])
+        [(0, 2, 'pseudo', 0), (3, 4, 'neg', 1)]
     """
 
     _END = ""  # key of a node's payload (no token is empty)
@@ -57,40 +68,46 @@ class PhraseTrie:
             for token in tokens:
                 node = node.setdefault(token, {})
             node[self._END] = payload
+        #: Words a match can start with.
+        self.first_words = frozenset(self._root)
 
-    def _walk(self, node: dict, words: list[str], punct: list[bool], i: int, stop: int
+    def _walk(self, node: dict, words: list[str], flags: list[int], i: int, stop: int
               ) -> tuple[int, Any]:
         """Longest ``(end, payload)`` reachable from ``node`` at token ``i``; end -1: none."""
         best = (i, node[self._END]) if self._END in node else (-1, None)
         if i < stop:
             child = node.get(words[i])
             if child is not None:
-                found = self._walk(child, words, punct, i + 1, stop)
+                found = self._walk(child, words, flags, i + 1, stop)
                 if found[0] > best[0]:
                     best = found
         gap = node.get(GAP)
         if gap is not None:
             for skip in range(MAX_GAP + 1):
-                if skip and (i + skip > stop or punct[i + skip - 1]):
+                if skip and (i + skip > stop or flags[i + skip - 1] & _PUNCT):
                     break
                 if i + skip < stop and words[i + skip] in gap:
-                    found = self._walk(gap[words[i + skip]], words, punct, i + skip + 1, stop)
+                    found = self._walk(gap[words[i + skip]], words, flags, i + skip + 1, stop)
                     if found[0] > best[0]:
                         best = found
         return best
 
-    def find(self, words: list[str], punct: list[bool], start: int, stop: int
-             ) -> list[tuple[int, int, Any]]:
-        """Matches ``(start, end, payload)`` inside ``words[start:stop]``."""
-        found, i, root = [], start, self._root
-        while i < stop:
-            node = root.get(words[i])
-            end, payload = self._walk(node, words, punct, i + 1, stop) if node else (-1, None)
+    def find(self, words: list[str], flags: list[int], candidates: Iterable[int],
+             token_sentence: list[int], sentences: list[tuple[int, int]]
+             ) -> list[tuple[int, int, Any, int]]:
+        """Matches ``(start, end, payload, sentence)``, scanning from the ``candidates``
+        (ascending indices of the tokens in :attr:`first_words`); a match never leaves its
+        sentence and tokens outside sentences (``token_sentence`` -1) start none."""
+        found, free, root = [], 0, self._root
+        for i in candidates:
+            sentence = token_sentence[i]
+            if i < free or sentence < 0:
+                continue
+            end, payload = self._walk(root[words[i]], words, flags, i + 1,
+                                      sentences[sentence][1])
             if end > i:
-                found.append((i, end, payload))
-                i = end
-            else:
-                i += 1
+                found.append((i, end, payload, sentence))
+                free = end
         return found
 
 
@@ -105,9 +122,21 @@ class CompiledLexicon:
     header_re: re.Pattern[str]    # any casing, at a line start or after a sentence end
     inline_header_re: re.Pattern[str]  # upper case with a colon, after a space
     header_names: dict[str, str]  # lower-cased variant (single spaces) -> canonical
+    _memo: dict[str, int] = field(default_factory=dict, repr=False)
+    #: a chunk of text -> its tokens, words and bits (``_chunks.read_chunks``)
+    chunk_memo: dict[str, tuple] = field(default_factory=dict, repr=False)
+    #: words of a sentence -> its cue bits and mentions (``_cues.read_sentences``)
+    sentence_memo: dict[tuple[str, ...], tuple] = field(default_factory=dict, repr=False)
 
     def token_bits(self, lower: str) -> int:
-        """Single-token flags: laterality, temporal, number, punctuation (memoised)."""
+        """Single-token flags (laterality, temporal, number, punctuation) and private bits.
+
+        Example:
+            >>> from mmr_augment.text.lexicon import default_lexicon
+            >>> lex = compile_lexicon(default_lexicon())
+            >>> TokenFlag(lex.token_bits("left") & TOKEN_FLAGS), TokenFlag(lex.token_bits("2.5"))
+            (<TokenFlag.LATERALITY: 64>, <TokenFlag.NUMBER: 128>)
+        """
         bits = self.word_bits.get(lower)
         if bits is None:
             bits = 0
@@ -117,8 +146,23 @@ class CompiledLexicon:
                 bits |= _PUNCT
             if "-" in lower and any(part in self.sides for part in lower.split("-")):
                 bits |= _LATERAL
-            if len(self.word_bits) < 200_000:
-                self.word_bits[lower] = bits
+        if lower in self.cues.first_words:
+            bits |= CUE_START
+        if lower in self.findings.first_words:
+            bits |= FINDING_START
+        if lower.isdigit():
+            bits |= DIGITS
+        if lower in SENTENCE_ENDS:
+            bits |= SENTENCE_END
+        if len(self._memo) < _MEMO_LIMIT:
+            self._memo[lower] = bits
+        return bits
+
+    def words_bits(self, words: list[str]) -> list[int]:
+        """:meth:`token_bits` of every word (memoised: one dict lookup per known word)."""
+        bits = list(map(self._memo.get, words))
+        if None in bits:
+            bits = [self.token_bits(w) if b is None else b for w, b in zip(words, bits)]
         return bits
 
     def side(self, lower: str) -> str | None:

@@ -12,9 +12,10 @@ item ("1. ... 2. ..."); a missing final period just ends the sentence at the sec
 
 from __future__ import annotations
 
-from ._match import CompiledLexicon
+from bisect import bisect_left
 
-_TERMINATORS = {".", "!", "?"}
+from ._match import LINE_BREAK_AFTER, SENTENCE_ENDS, CompiledLexicon
+
 _CONTINUATIONS = {",", "and", "or", "of", "the", "with", "to", "a", "an", "in", "at", "on",
                   "for", "from", "by", "-", "/"}
 
@@ -62,11 +63,8 @@ def _is_marker(words: list[str], i: int, stop: int) -> bool:
 
 
 def _line_break(text: str, words: list[str], ends: list[int], starts: list[int], i: int) -> bool:
-    """A sentence break between tokens ``i`` and ``i + 1`` because of a newline."""
-    gap = text[ends[i]:starts[i + 1]]
-    if "\n" not in gap:
-        return False
-    if gap.count("\n") >= 2:
+    """A sentence break between tokens ``i`` and ``i + 1``, which a newline separates."""
+    if text.count("\n", ends[i], starts[i + 1]) >= 2:
         return True
     nxt = text[starts[i + 1]:ends[i + 1]]
     if words[i] in _CONTINUATIONS:
@@ -77,27 +75,35 @@ def _line_break(text: str, words: list[str], ends: list[int], starts: list[int],
 
 
 def split_sentences(text: str, words: list[str], starts: list[int], ends: list[int],
-                    start: int, stop: int) -> list[tuple[int, int]]:
-    """Sentence token ranges ``[a, b)`` covering tokens ``start..stop`` of one section body."""
+                    flags: list[int], events: list[int], start: int, stop: int
+                    ) -> list[tuple[int, int]]:
+    """Sentence token ranges ``[a, b)`` covering tokens ``start..stop`` of one section body.
+
+    Only the ``events`` (ascending indices of the tokens that are digits or sentence-end
+    punctuation, or that a newline follows: ``flags`` has ``LINE_BREAK_AFTER``) can end a
+    sentence or open an item, so only they are visited.
+    """
     bounds: list[tuple[int, int]] = []
-    cur, last_item, i = start, 0, start
-    while i < stop:
-        if words[i].isdigit() and _is_marker(words, i, stop):
-            number = int(words[i])
+    cur, last_item, skip = start, 0, start
+    for i in events[bisect_left(events, start):bisect_left(events, stop)]:
+        if i < skip:
+            continue
+        word = words[i]
+        if word.isdigit() and _is_marker(words, i, stop):
+            number = int(word)
             new_line = i == start or "\n" in text[ends[i - 1]:starts[i]]
             if i > cur and (new_line or number == last_item + 1):
                 bounds.append((cur, i))
                 cur = i
             if i == cur:
                 last_item = number
-                i += 2
+                skip = i + 2
                 continue
-        ends_here = words[i] in _TERMINATORS and (i > cur or words[i] == ".")
-        if ends_here or (i + 1 < stop and starts[i + 1] - ends[i] > 0
+        ends_here = word in SENTENCE_ENDS and (i > cur or word == ".")
+        if ends_here or (flags[i] & LINE_BREAK_AFTER and i + 1 < stop
                          and _line_break(text, words, ends, starts, i)):
             bounds.append((cur, i + 1))
             cur = i + 1
-        i += 1
     if cur < stop:
         bounds.append((cur, stop))
     return bounds

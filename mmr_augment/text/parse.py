@@ -1,9 +1,11 @@
 """``parse(text) -> Report``: tokens, sections, sentences, flags and finding mentions.
 
 One shared tokenizer (spaCy blank English + scispacy rule tokenizer, see ``_tokens``); no
-spaCy pipeline runs. Flags come from dict lookups on lower-cased tokens and precompiled phrase
-tries (``_match``); cue scopes and mentions from ``_cues``; sections and sentences from
-``_structure``. Parses are cached by ``(text, lexicon)`` in a bounded LRU.
+spaCy pipeline runs. Flags come from one memoised dict lookup per lower-cased token
+(``_match``), which also marks the few tokens later passes need to visit: where a cue or
+finding phrase may start (precompiled phrase tries), where a sentence may end. Cue scopes and
+mentions come from ``_cues``; sections and sentences from ``_structure``. Parses are cached by
+``(text, lexicon)`` in a bounded LRU.
 """
 
 from __future__ import annotations
@@ -14,10 +16,17 @@ import functools
 import numpy as np
 
 from ..errors import InputError, InputTypeError
-from ._cues import find_mentions, flag_cues
-from ._match import compile_lexicon
+from ._chunks import read_chunks
+from ._cues import read_sentences
+from ._match import (
+    DIGITS,
+    LINE_BREAK_AFTER,
+    SENTENCE_END,
+    TOKEN_FLAGS,
+    compile_lexicon,
+)
 from ._structure import find_headers, split_sentences
-from ._tokens import DEID_RE, token_spans
+from ._tokens import tokenize
 from .lexicon import Lexicon, default_lexicon
 from .report import Report, Section, TokenFlag
 
@@ -25,7 +34,8 @@ from .report import Report, Section, TokenFlag
 MAX_REPORT_CHARS = 1_000_000
 #: Default number of parses kept in the LRU cache.
 PARSE_CACHE_SIZE = 65_536
-_DEID, _PUNCT, _HEADER = int(TokenFlag.DEID), int(TokenFlag.PUNCT), int(TokenFlag.HEADER)
+_DEID, _HEADER = int(TokenFlag.DEID), int(TokenFlag.HEADER)
+_EVENTS = DIGITS | SENTENCE_END | LINE_BREAK_AFTER
 
 
 def _frozen(values, shape=None) -> np.ndarray:
@@ -54,23 +64,34 @@ def _sections(text: str, headers: list[tuple[int, int, str]]
     return out
 
 
+def _mark_line_breaks(text: str, starts: list[int], ends: list[int], flags: list[int]) -> None:
+    """Set LINE_BREAK_AFTER on the tokens that a newline separates from the next token."""
+    position = text.find("\n")
+    while position >= 0:
+        i = bisect.bisect_right(ends, position) - 1
+        if 0 <= i < len(starts) - 1 and position < starts[i + 1]:
+            flags[i] |= LINE_BREAK_AFTER
+        position = text.find("\n", position + 1)
+
+
 def _parse(text: str, lexicon: Lexicon | None) -> Report:
     lex = compile_lexicon(lexicon or default_lexicon())
-    spans = token_spans(text)
-    starts = [s for s, _ in spans]
-    ends = [e for _, e in spans]
-    lowered = text.lower()
-    if len(lowered) == len(text):
-        words = [lowered[s:e] for s, e in spans]
-    else:  # a few characters lower-case to two; fall back to per-token lowering
-        words = [text[s:e].lower() for s, e in spans]
-    bits = lex.token_bits
-    flags = [bits(w) for w in words]
-    if "XXX" in text:
-        for k, (s, e) in enumerate(spans):
-            if DEID_RE.fullmatch(text, s, e):
-                flags[k] |= _DEID
-    punct = [bool(f & _PUNCT) for f in flags]
+    tokens = read_chunks(text, lex) if text.isascii() else None
+    if tokens is None:
+        starts, ends, masks = tokenize(text)
+        lowered = text.lower()
+        if len(lowered) == len(text):
+            words = [lowered[s:e] for s, e in zip(starts, ends)]
+        else:  # a few characters lower-case to two; fall back to per-token lowering
+            words = [text[s:e].lower() for s, e in zip(starts, ends)]
+        flags = lex.words_bits(words)
+    else:
+        starts, ends, words, flags, masks = tokens
+    for k in masks:
+        flags[k] |= _DEID
+    if "\n" in text:
+        _mark_line_breaks(text, starts, ends, flags)
+    events = [k for k, f in enumerate(flags) if f & _EVENTS]
     token_sentence = [-1] * len(words)
     sections, sentences, sentence_section = [], [], []
     for index, (name, header, body) in enumerate(_sections(text, find_headers(text, lex))):
@@ -79,17 +100,17 @@ def _parse(text: str, lexicon: Lexicon | None) -> Report:
             for k in range(h0, h1):
                 flags[k] |= _HEADER
         b0, b1 = bisect.bisect_left(starts, body[0]), bisect.bisect_left(starts, body[1])
-        bounds = split_sentences(text, words, starts, ends, b0, b1)
+        bounds = split_sentences(text, words, starts, ends, flags, events, b0, b1)
         sections.append(Section(name, header, body, len(sentences),
                                 len(sentences) + len(bounds)))
         for a, b in bounds:
             token_sentence[a:b] = [len(sentences)] * (b - a)
             sentences.append((a, b))
             sentence_section.append(index)
-    flag_cues(words, punct, flags, sentences, lex)
-    mentions = find_mentions(words, punct, flags, sentences, lex)
+    mentions = read_sentences(words, flags, sentences, lex)
     return Report(text=text, token_start=_frozen(starts), token_end=_frozen(ends),
-                  token_flags=_frozen(flags), token_sentence=_frozen(token_sentence),
+                  token_flags=_frozen(np.asarray(flags, dtype=np.int64) & TOKEN_FLAGS),
+                  token_sentence=_frozen(token_sentence),
                   sentence_bounds=_frozen(sentences, (-1, 2)),
                   sentence_section=_frozen(sentence_section), sections=tuple(sections),
                   mentions=mentions)
