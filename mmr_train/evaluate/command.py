@@ -1,0 +1,55 @@
+"""``mmr-train eval``: evaluate a checkpoint; the probe is fitted on one manifest, scored on
+another.
+
+``mmr-train eval --checkpoint CKPT --train-manifest A.csv --test-manifest B.csv [--out DIR]``
+prints the headline metrics and, with ``--out``, writes ``results.json``, ``report.md`` and
+``figures/`` there.
+
+Example:
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser(); add_arguments(parser)
+    >>> args = parser.parse_args(["--checkpoint", "run", "--train-manifest", "a.csv",
+    ...                           "--test-manifest", "b.csv"])
+    >>> args.robustness_n, args.severities, args.out
+    (128, [1, 2, 3, 4, 5], None)
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+HELP = "evaluate a checkpoint: cross-domain probe, corruptions, missing modality, retrieval"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``eval`` subcommand's arguments."""
+    parser.add_argument("--checkpoint", required=True, type=Path,
+                        help="a step_*.pt file or a `mmr-train fit` run folder (latest checkpoint)")
+    parser.add_argument("--train-manifest", required=True, type=Path,
+                        help="CSV / JSONL manifest with labels: the probe is fitted on it")
+    parser.add_argument("--test-manifest", required=True, type=Path,
+                        help="CSV / JSONL manifest with labels: scored per domain")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="folder for results.json, report.md and figures/")
+    parser.add_argument("--robustness-n", type=int, default=128,
+                        help="test studies used for corruption, missing-modality, retrieval")
+    parser.add_argument("--severities", type=int, nargs="+", default=[1, 2, 3, 4, 5],
+                        choices=range(1, 6), metavar="S", help="corruption severities (1-5)")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Evaluate and print the headline metrics."""
+    from . import evaluate
+    from .compare import headline
+    from .report import fmt
+
+    result = evaluate(args.checkpoint, args.train_manifest, args.test_manifest, out=args.out,
+                      robustness_n=args.robustness_n, severities=args.severities,
+                      device=args.device, progress=True)
+    for key, value in headline(result).items():
+        print(f"{key:32s} {fmt(value)}")
+    if args.out is not None:
+        print(f"wrote {args.out / 'results.json'} and {args.out / 'report.md'}")
+    return 0

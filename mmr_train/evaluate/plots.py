@@ -1,0 +1,113 @@
+"""Figures (matplotlib, Agg backend): robustness curves, per-domain bars, a perturbation gallery.
+
+Every function takes plain result dicts, writes one PNG and returns its path.
+
+Example:
+    >>> import tempfile
+    >>> runs = {"m": [{"corruption": {"clean": {"accuracy": 0.9}, "families": {"jpeg": {
+    ...     "modality": "image", "accuracy": {"1": 0.8, "2": 0.7}}}}}]}
+    >>> robustness_curves(runs, Path(tempfile.mkdtemp()) / "c.png").name
+    'c.png'
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import torch  # noqa: E402
+
+from .corruption import CorruptionBank  # noqa: E402
+
+Runs = dict[str, Sequence[dict[str, Any]]]  # model name -> one result per seed
+
+
+def _mean_std(values: Sequence[float]) -> tuple[float, float]:
+    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
+
+
+def robustness_curves(runs: Runs, path: str | Path) -> Path:
+    """One panel per corruption family: probe accuracy vs severity (0 = clean) per model,
+    mean over seeds with a +-1 std band."""
+    first = next(iter(runs.values()))[0]["corruption"]["families"]
+    names = list(first)
+    cols = min(8, len(names))
+    rows = math.ceil(len(names) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.2 * cols, 1.9 * rows), squeeze=False,
+                             sharey=True)
+    for ax, name in zip(axes.flat, names, strict=False):
+        for model, results in runs.items():
+            sev = [0] + [int(s) for s in results[0]["corruption"]["families"][name]["accuracy"]]
+            stats = [_mean_std([r["corruption"]["clean"]["accuracy"] if s == 0 else
+                                r["corruption"]["families"][name]["accuracy"][str(s)]
+                                for r in results]) for s in sev]
+            mean = [m for m, _ in stats]
+            ax.plot(sev, mean, marker=".", label=model)
+            ax.fill_between(sev, [m - s for m, s in stats], [m + s for m, s in stats], alpha=0.2)
+        ax.set_title(f"{name} ({first[name]['modality']})", fontsize=7)
+        ax.tick_params(labelsize=6)
+    for ax in list(axes.flat)[len(names):]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=6)
+    fig.supxlabel("severity (0 = clean)", fontsize=8)
+    fig.supylabel("probe accuracy", fontsize=8)
+    return _save(fig, path)
+
+
+def domain_bars(runs: Runs, path: str | Path) -> Path:
+    """Probe accuracy per test domain (fused embeddings), bars per model, +-1 std."""
+    domains = list(next(iter(runs.values()))[0]["cross_domain"]["fused"]["per_domain"])
+    held = set(next(iter(runs.values()))[0]["cross_domain"]["fused"]["domains"]["held_out"])
+    fig, ax = plt.subplots(figsize=(1.4 * len(domains) + 2, 3.2))
+    width = 0.8 / len(runs)
+    for i, (model, results) in enumerate(runs.items()):
+        stats = [_mean_std([r["cross_domain"]["fused"]["per_domain"][d]["macro"]["accuracy"]
+                            for r in results]) for d in domains]
+        ax.bar([j + i * width for j in range(len(domains))], [m for m, _ in stats], width,
+               yerr=[s for _, s in stats], label=model, capsize=2)
+    ax.set_xticks([j + width * (len(runs) - 1) / 2 for j in range(len(domains))])
+    ax.set_xticklabels([f"{d}\n({'held-out' if d in held else 'source'})" for d in domains],
+                       fontsize=6)
+    ax.set_ylabel("probe accuracy (macro)")
+    low = min(p.get_height() for p in ax.patches)
+    ax.set_ylim(max(0.0, low - 0.1), 1.0)
+    ax.legend(fontsize=7)
+    return _save(fig, path)
+
+
+def gallery(bank: CorruptionBank, path: str | Path, index: int = 0,
+            severities: Sequence[int] = (1, 3, 5)) -> Path:
+    """One study under every image family at a few severities (clean image first)."""
+    names = [n for n, f in bank.families.items() if f.modality == "image"]
+    fig, axes = plt.subplots(len(severities), len(names) + 1,
+                             figsize=(1.1 * (len(names) + 1), 1.2 * len(severities)),
+                             squeeze=False)
+    for r, s in enumerate(severities):
+        axes[r, 0].imshow(bank.images[index, 0].float(), cmap="gray", vmin=0, vmax=1)
+        axes[r, 0].set_title("clean" if r == 0 else "", fontsize=6)
+        axes[r, 0].set_ylabel(f"severity {s}", fontsize=6)
+        for c, name in enumerate(names, start=1):
+            image = bank.get(name, s)[0][index, 0]
+            axes[r, c].imshow(torch.as_tensor(image).float(), cmap="gray", vmin=0, vmax=1)
+            if r == 0:
+                axes[r, c].set_title(name, fontsize=5, rotation=30)
+    for ax in axes.flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    return _save(fig, path)
+
+
+def _save(fig: Any, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

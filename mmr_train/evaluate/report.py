@@ -1,0 +1,135 @@
+"""Results as JSON and markdown: one evaluation (``mmr-train eval``) or a model comparison.
+
+Example:
+    >>> table([["a", 1.0]], ["name", "value"]).splitlines()[1]
+    '|---|---|'
+    >>> pm({"mean": 0.8123, "std": 0.01}, scale=100)
+    '81.23 ± 1.00'
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .compare import aggregate, family_s3plus, headline
+
+#: Headline rows of the comparison table: (metric, label, scale: 100 for percentages).
+ROWS = (
+    ("source_accuracy", "Source-domain accuracy (%)", 100),
+    ("held_out_accuracy", "Held-out-domain accuracy (%)", 100),
+    ("held_out_auc", "Held-out-domain AUC (%)", 100),
+    ("held_out_accuracy_image", "Held-out accuracy, image features (%)", 100),
+    ("clean_accuracy", "Clean accuracy, robustness set (%)", 100),
+    ("corrupted_accuracy_s3plus", "Corrupted accuracy, severity >= 3 (%)", 100),
+    ("relative_error", "Relative error, all families (pts)", 100),
+    ("image_only_accuracy", "Image-only accuracy (%)", 100),
+    ("text_only_accuracy", "Text-only accuracy (%)", 100),
+    ("i2r_R@1", "Image->report R@1 (%)", 100),
+    ("i2r_mean_rank", "Image->report mean rank, clean", 1),
+    ("i2r_mean_rank_perturbed", "Image->report mean rank, perturbed", 1),
+    ("i2r_degradation", "Image->report mean-rank degradation", 1),
+    ("r2i_degradation", "Report->image mean-rank degradation", 1),
+)
+
+
+def write_json(obj: Any, path: str | Path) -> Path:
+    """Indented JSON (NaN / inf refused: every value must be finite or None)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(obj, indent=1, allow_nan=False), encoding="utf-8")
+    return path
+
+
+def fmt(value: float | None, scale: float = 1) -> str:
+    """A number with two decimals, ``-`` for None."""
+    return "-" if value is None else f"{value * scale:.2f}"
+
+
+def pm(stat: dict[str, Any], scale: float = 1) -> str:
+    """``mean ± std`` of an :func:`~.compare.aggregate` entry."""
+    if stat["mean"] is None:
+        return "-"
+    return f"{stat['mean'] * scale:.2f} ± {stat['std'] * scale:.2f}"
+
+
+def table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> str:
+    """A GitHub markdown table."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def comparison_table(runs: dict[str, Sequence[dict[str, Any]]]) -> str:
+    """Headline metrics (mean ± std over seeds), one column per model."""
+    stats = {m: aggregate([headline(r) for r in rs]) for m, rs in runs.items()}
+    rows = [[label, *(pm(stats[m][key], scale) for m in runs)] for key, label, scale in ROWS]
+    return table(rows, ["metric", *runs])
+
+
+def family_table(runs: dict[str, Sequence[dict[str, Any]]]) -> str:
+    """Per corruption family: accuracy at severity >= 3 and relative error, per model."""
+    fams = {m: aggregate([family_s3plus(r) for r in rs]) for m, rs in runs.items()}
+    rel = {m: aggregate([{f: v["relative_error"] for f, v in
+                          r["corruption"]["families"].items()} for r in rs])
+           for m, rs in runs.items()}
+    first = next(iter(runs.values()))[0]["corruption"]["families"]
+    rows = [[f, first[f]["modality"], *(pm(fams[m][f], 100) for m in runs),
+             *(pm(rel[m][f], 100) for m in runs)] for f in first]
+    return table(rows, ["family", "modality", *(f"acc s>=3 {m}" for m in runs),
+                        *(f"rel. err {m}" for m in runs)])
+
+
+def eval_markdown(result: dict[str, Any]) -> str:
+    """The markdown report of one evaluation."""
+    h = headline(result)
+    cd = result["cross_domain"]["fused"]
+    domain_rows = [[d, "held-out" if d in cd["domains"]["held_out"] else "source",
+                    fmt(v["macro"]["accuracy"], 100), fmt(v["macro"]["auc"], 100)]
+                   for d, v in cd["per_domain"].items()]
+    fam_rows = [[f, v["modality"], *(fmt(a, 100) for a in v["accuracy"].values()),
+                 fmt(v["relative_error"], 100)]
+                for f, v in result["corruption"]["families"].items()]
+    sev = result["corruption"]["severities"]
+    ret = result["retrieval"]
+    ret_rows = [[d, *(fmt(ret[c][d][k], 100 if k.startswith("R@") else 1)
+                      for c in ("clean", "perturbed") for k in ("R@1", "R@5", "R@10",
+                                                                "mean_rank")),
+                 fmt(ret["degradation"][d]["delta"])] for d in ret["clean"]]
+    parts = [
+        "# Evaluation report", "",
+        f"Probe fitted on {result['n_train']} studies, scored on {result['n_test']}.", "",
+        "## Headline", "", table([[k, fmt(v)] for k, v in h.items()], ["metric", "value"]), "",
+        "## Cross-domain (fused embeddings, linear probe)", "",
+        table(domain_rows, ["domain", "kind", "accuracy (%)", "AUC (%)"]), "",
+        "## Corruptions (probe accuracy %, relative error in points)", "",
+        table(fam_rows, ["family", "modality", *(f"s{s}" for s in sev), "rel. err"]), "",
+        "## Missing modality", "",
+        table([[k, fmt(v["accuracy"], 100), fmt(v["auc"], 100)]
+               for k, v in result["missing_modality"].items()],
+              ["condition", "accuracy (%)", "AUC (%)"]), "",
+        f"## Retrieval (gallery {ret['gallery_size']}, perturbed: severity "
+        f"{ret['severity']} on both sides)", "",
+        table(ret_rows, ["direction", *(f"{c} {k}" for c in ("clean", "pert.")
+                                        for k in ("R@1", "R@5", "R@10", "MR")),
+                         "MR degradation"]), "",
+    ]
+    return "\n".join(parts)
+
+
+def write_eval_report(result: dict[str, Any], out: str | Path) -> dict[str, Path]:
+    """``results.json``, ``report.md`` and ``figures/`` of one evaluation in ``out``."""
+    from .plots import domain_bars, robustness_curves
+
+    out = Path(out)
+    paths = {"results": write_json(result, out / "results.json")}
+    runs = {"model": [result]}
+    paths["curves"] = robustness_curves(runs, out / "figures" / "robustness_curves.png")
+    paths["domains"] = domain_bars(runs, out / "figures" / "domain_accuracy.png")
+    text = eval_markdown(result) + ("\n![robustness](figures/robustness_curves.png)\n"
+                                    "![domains](figures/domain_accuracy.png)\n")
+    paths["report"] = out / "report.md"
+    paths["report"].write_text(text, encoding="utf-8")
+    return paths
