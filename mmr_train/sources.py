@@ -17,7 +17,6 @@ Example:
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from typing import Any
 
@@ -107,14 +106,17 @@ def synthetic_dataset(settings: DataSettings, model: ModelConfig) -> RenderedStu
 
 
 def _manifest_dataset(settings: DataSettings, model: ModelConfig) -> Dataset:
-    try:
-        data = importlib.import_module("mmr_train.data")
-    except ImportError as e:
-        raise ConfigError(f"data.kind 'manifest' needs mmr_train.data ({e}); use data.kind: "
-                          "synthetic or install the manifest reader") from None
+    """The ``train`` split of the manifest at ``data.path`` (all rows if it has no splits),
+    resized to the model's image size (``data.size`` overrides)."""
+    from mmr_train.data import ManifestDataset, load_manifest
+
     if settings.path is None:
         raise ConfigError("data.kind 'manifest' needs data.path (a CSV / JSONL manifest)")
-    return data.build_dataset(settings, model)
+    manifest = load_manifest(settings.path)
+    train = manifest.split("train")
+    size = settings.size if settings.size is not None else model.image_size
+    return ManifestDataset(train if len(train.rows) else manifest, size=int(size),
+                           channels=model.channels, uncertain="zeros")
 
 
 DATA_KINDS: dict[str, Builder] = {"synthetic": synthetic_dataset, "manifest": _manifest_dataset}

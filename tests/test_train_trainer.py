@@ -161,3 +161,16 @@ def test_metrics_rows_are_json(tmp_path):
     trainer.fit()
     line = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()[0]
     assert json.loads(line)["step"] == 1
+
+
+def test_fit_on_a_manifest_written_to_disk(tmp_path):
+    from mmr_augment.synthetic import write
+
+    manifest = write(tmp_path / "data", 6, 32, scanner_style="cr", seed=3)
+    trainer = _trainer(tmp_path, data={"kind": "manifest", "path": str(manifest),
+                                       "second_view": "style"},
+                       train={"max_steps": 2, "checkpoint_every": 2})
+    assert len(trainer.dataset) == 6 and trainer.dataset[0]["image"].shape == (1, 32, 32)
+    trainer.fit()
+    rows = trainer.metrics.read()
+    assert [r["step"] for r in rows] == [1, 2] and all(r["total"] > 0 for r in rows)
