@@ -44,6 +44,7 @@ from .image.base import check_image
 
 SCHEDULES = ("constant", "linear", "cosine")
 _WORD = re.compile(r"\S+")
+_MAX_DIFF_WORDS = 400
 
 
 def with_severity(op: Perturbation, severity: int) -> Perturbation:
@@ -251,7 +252,10 @@ class MultiModalPolicy(Perturbation):
 def _changed_spans(clean: str, perturbed: str) -> list[tuple[int, int]]:
     """Word-level spans of ``perturbed`` that differ from ``clean``.
 
-    A deletion marks the word right after it, so the model is asked about the gap.
+    A deletion marks the word right after it, so the model is asked about the gap. The
+    common prefix and suffix are trimmed first; a middle of equal word count is compared in
+    place, any other is diffed only up to ``_MAX_DIFF_WORDS`` words (beyond, the whole
+    differing middle is marked), so long repetitive reports cost linear time.
 
     Example:
         >>> _changed_spans("No large effusion.", "No effusion.")
@@ -264,10 +268,21 @@ def _changed_spans(clean: str, perturbed: str) -> list[tuple[int, int]]:
     a = [m.group() for m in _WORD.finditer(clean)]
     b_spans = [m.span() for m in _WORD.finditer(perturbed)]
     b = [perturbed[s:e] for s, e in b_spans]
+    lo = 0
+    while lo < min(len(a), len(b)) and a[lo] == b[lo]:
+        lo += 1
+    hi_a, hi_b = len(a), len(b)
+    while hi_a > lo and hi_b > lo and a[hi_a - 1] == b[hi_b - 1]:
+        hi_a, hi_b = hi_a - 1, hi_b - 1
+    if hi_a - lo == hi_b - lo:  # same word count (typos, one-word swaps): compare in place
+        return [b_spans[i] for i in range(lo, hi_b) if a[i] != b[i]]
+    if max(hi_a - lo, hi_b - lo) > _MAX_DIFF_WORDS:
+        return b_spans[lo:max(hi_b, lo + 1)] if b_spans[lo:] else []
     spans = []
-    for op, _, _, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    matcher = difflib.SequenceMatcher(None, a[lo:hi_a], b[lo:hi_b], autojunk=False)
+    for op, _, _, j1, j2 in matcher.get_opcodes():
         if op in ("replace", "insert"):
-            spans.extend(b_spans[j1:j2])
-        elif op == "delete" and j1 < len(b_spans):
-            spans.append(b_spans[j1])
+            spans.extend(b_spans[lo + j1:lo + j2])
+        elif op == "delete" and lo + j1 < len(b_spans):
+            spans.append(b_spans[lo + j1])
     return sorted(set(spans))

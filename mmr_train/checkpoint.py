@@ -24,6 +24,7 @@ from __future__ import annotations
 import errno
 import os
 import pickle
+import re
 import signal
 import zipfile
 from collections.abc import Callable
@@ -139,9 +140,10 @@ class CheckpointManager:
         """The checkpoint the ``latest`` pointer names (else the newest file), or None."""
         pointer = self.folder / LATEST
         if pointer.is_file():
-            target = self.folder / pointer.read_text(encoding="utf-8").strip()
-            if target.is_file():
-                return target
+            name = pointer.read_text(encoding="utf-8").strip()
+            # only a checkpoint file of this folder: the pointer may come from elsewhere
+            if re.fullmatch(r"step_\d+\.pt", name) and (self.folder / name).is_file():
+                return self.folder / name
         files = self.checkpoints()
         return files[-1] if files else None
 

@@ -91,6 +91,9 @@ def read_dicom(path: PathLike, frame: int | None = None, *,
         unit = np.clip(stored / float(2 ** int(ds.BitsStored) - 1), 0.0, 1.0)
         image = torch.from_numpy(unit.astype(np.float32)).permute(2, 0, 1).contiguous()
         voi = {"voi": "none", "window_center": None, "window_width": None}
+    if not torch.isfinite(image).all():  # e.g. Rescale Slope NaN or 1e400: never pass NaN on
+        raise DicomError(f"read_dicom: {file} renders to NaN or Inf (Rescale Slope/Intercept "
+                         f"or window values are not finite); the header is corrupt")
     return image, _metadata(ds, frames, frame, voi)
 
 

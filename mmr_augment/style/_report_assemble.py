@@ -10,6 +10,7 @@ styles label-preserving, and the check makes it a guarantee.
 
 from __future__ import annotations
 
+from ..errors import InputError
 from ..text.base import splice
 from ..text.parse import parse
 from ._report_doc import Doc, Span, reading
@@ -77,7 +78,10 @@ def label_safe_spans(doc: Doc, candidates: list[Tagged], swap: Swap) -> list[Spa
     want = reading(doc.report)
 
     def same(spans: list[Span]) -> bool:
-        return reading(parse(splice(text, spans, "")[0])) == want
+        try:
+            return reading(parse(splice(text, spans, "")[0])) == want
+        except InputError:  # e.g. the styled text grew past the parser's size limit
+            return False
 
     spans = build(set(present))
     if same(spans):
