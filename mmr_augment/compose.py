@@ -22,6 +22,7 @@ import torch
 
 from .core import Params, Perturbation, slice_params
 from .errors import ConfigError
+from .image.base import ImagePerturbation
 
 
 def _take(x: Any, index: torch.Tensor) -> Any:
@@ -67,6 +68,8 @@ class _Composition(Perturbation, abstract=True):
         return [op.sample(batch_size, generator) for op in self.ops]
 
     def _gated(self, x: Any, params: Params) -> Any:
+        if bool(params["gate"].all()):  # same result as the where, one pass less
+            return self._apply(x, params)
         return _where(params["gate"], self._apply(x, params), x)
 
     def _chosen(self, params: Params) -> torch.Tensor:
@@ -99,6 +102,9 @@ class _Composition(Perturbation, abstract=True):
 class Sequential(_Composition):
     """Apply every child in order.
 
+    An image op's output is clamped into ``[0, 1]``, so the next image op in that range is
+    told so and may skip its own clamps (see ``ImagePerturbation.clamp_first``).
+
     Example:
         >>> from mmr_augment import GaussianNoise
         >>> op = Sequential([GaussianNoise(std=0.05), GaussianNoise(std=0.05)])
@@ -110,8 +116,15 @@ class Sequential(_Composition):
         return {"ops": self._sample_children(batch_size, generator)}
 
     def _apply(self, x: Any, params: Params) -> Any:
+        known = False  # whether every sample of x is known to lie in [0, 1]
         for op, child in zip(self.ops, params["ops"], strict=True):
-            x = op._gated(x, child)
+            if not isinstance(op, ImagePerturbation):
+                x, known = op._gated(x, child), False
+                continue
+            unit = op.value_range == (0.0, 1.0)  # other ranges: rescaling back may round out
+            x = op._gated(x, child, in_range=unit and known)
+            # gated-on samples were clamped into [0, 1]; gated-off ones kept their range
+            known = unit and (known or bool(child["gate"].all()))
         return x
 
 

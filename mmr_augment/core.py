@@ -185,6 +185,7 @@ class Perturbation(nn.Module):
         if params is None:
             x = self._check_input(x)
             params = self.sample(_batch_size(x), generator)
+            return self._gated(x, params)  # checked above, params fit: no second input scan
         return self.apply(x, params)
 
     # ----------------------------------------------------------------- hooks
@@ -289,7 +290,9 @@ def params_from_json(obj: Any) -> Any:
     """Inverse of :func:`params_to_json` (exact: float64 survives JSON round-trips)."""
     if isinstance(obj, Mapping):
         if set(obj) == {"dtype", "shape", "data"}:
-            dtype = getattr(torch, obj["dtype"])
+            dtype = getattr(torch, str(obj["dtype"]), None)
+            if not isinstance(dtype, torch.dtype):  # logs may come from elsewhere
+                raise ConfigError(f"logged params: {obj['dtype']!r} is not a torch dtype")
             return torch.tensor(obj["data"], dtype=dtype).reshape(obj["shape"])
         return {k: params_from_json(v) for k, v in obj.items()}
     if isinstance(obj, list):

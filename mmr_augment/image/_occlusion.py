@@ -31,14 +31,24 @@ def boxes_mask(boxes: torch.Tensor, height: int, width: int,
                device: torch.device) -> torch.Tensor:
     """``(B, H, W)`` bool union of ``(B, n, 4)`` boxes, by coordinate comparison.
 
-    A pixel is covered when some hole spans both its row and its column: the union over holes
-    of ``rows_n x cols_n`` is the batched product ``rows^T @ cols`` (a count, exact in float).
+    A pixel is covered when some hole spans both its row and its column. One hole is the
+    broadcast ``rows & cols`` of two 1-D masks; the union over several is the batched product
+    ``rows^T @ cols`` (a count, exact in float).
+
+    Example:
+        >>> boxes_mask(torch.tensor([[[1, 3, 0, 2]]]), 4, 3, torch.device("cpu")).int()
+        tensor([[[0, 0, 0],
+                 [1, 1, 0],
+                 [1, 1, 0],
+                 [0, 0, 0]]], dtype=torch.int32)
     """
     boxes = boxes.to(device)
     rows = torch.arange(height, device=device)
     cols = torch.arange(width, device=device)
     in_rows = (rows >= boxes[..., 0:1]) & (rows < boxes[..., 1:2])  # (B, n, H)
     in_cols = (cols >= boxes[..., 2:3]) & (cols < boxes[..., 3:4])  # (B, n, W)
+    if boxes.shape[1] == 1:
+        return in_rows[:, 0, :, None] & in_cols[:, 0, None, :]
     return (in_rows.float().transpose(1, 2) @ in_cols.float()) > 0
 
 
@@ -69,6 +79,7 @@ class Cutout(ImagePerturbation):
     """
 
     family = "cutout"
+    clamp_first = True  # holes get an in-range fill, other pixels are kept
     severity_table = {"holes": (1, 2, 3, 4, 5), "area": (0.02, 0.03, 0.04, 0.05, 0.06)}
 
     def __init__(self, holes=(1, 4), area=(0.02, 0.1), aspect=(0.5, 2.0), fill=0.0, *,

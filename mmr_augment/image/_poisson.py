@@ -27,7 +27,9 @@ def poisson_quantile(rate: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
         >>> poisson_quantile(rate, u)
         tensor([0., 0., 2., 6.], dtype=torch.float64)
     """
-    rate, u = rate.to(torch.float64), u.to(torch.float64)
+    # above 2**50 a float64 count cannot step by one, so the walk below would never end;
+    # such rates only come from out-of-range input, whose output is clamped anyway
+    rate, u = rate.to(torch.float64).clamp(max=2.0**50), u.to(torch.float64)
     lit = rate > 0
     m = torch.where(lit, rate, 1.0)  # zero rates are zeroed at the end; 1 keeps log(m) finite
     z = torch.special.ndtri(u)

@@ -8,12 +8,13 @@ image must not silently poison a training batch.
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import Any, ClassVar
 
 import torch
 
 from ..core import Params, Perturbation
-from ..errors import InputError, InputTypeError
+from ..errors import ConfigError, InputError, InputTypeError
 
 FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 
@@ -69,22 +70,39 @@ def per_sample(t: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return t.to(device=x.device, dtype=x.dtype).view(-1, 1, 1, 1)
 
 
+def _check_value_range(value_range: Any, owner: str) -> tuple[float, float]:
+    """``(lo, hi)`` as floats; finite, with a finite positive span (else the output is NaN)."""
+    try:
+        lo, hi = (float(v) for v in value_range)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{owner}: value_range must be two numbers (lo, hi), "
+                          f"got {value_range!r}") from None
+    if not (math.isfinite(hi - lo) and hi > lo):
+        raise ConfigError(f"{owner}: value_range must be finite (lo, hi) with hi > lo, "
+                          f"got {value_range!r}")
+    return lo, hi
+
+
 class ImagePerturbation(Perturbation, abstract=True):
     """Base class of image ops. Subclasses implement ``_sample`` and ``_apply``.
 
     ``_apply`` receives float32 (or float64) images in ``[0, 1]`` and may return values
     outside it: the base class clamps, restores the value range, dtype, and the gate.
+
+    An op sets ``clamp_first = True`` when clamping its input to ``[0, 1]`` gives the same
+    result as clamping its output, and in-range input gives in-range output with no rounding
+    escape (monotone maps fixing 0 and 1 such as ``x ** gamma``; filling holes with an
+    in-range value). The base class then clamps the input, and only when it is not already
+    known to be in range (inside a ``Sequential``, after an op that clamped), never the output.
     """
 
     modality = "image"
+    clamp_first: ClassVar[bool] = False
 
     def __init__(self, *, p: float = 1.0, severity: int | None = None,
                  value_range: tuple[float, float] = (0.0, 1.0)) -> None:
         super().__init__(p=p, severity=severity)
-        lo, hi = (float(v) for v in value_range)
-        if not hi > lo:
-            raise InputError(f"{type(self).__name__}: value_range must be (lo, hi) with hi > lo")
-        self.value_range = (lo, hi)
+        self.value_range = _check_value_range(value_range, type(self).__name__)
 
     def _check_input(self, x: Any) -> torch.Tensor:
         return check_image(x, type(self).__name__)
@@ -94,19 +112,35 @@ class ImagePerturbation(Perturbation, abstract=True):
         ``None`` for ops that do not occlude. Gated-off samples have an all-False mask."""
         return None
 
-    def _gated(self, x: torch.Tensor, params: Params) -> torch.Tensor:
+    def _gated(self, x: torch.Tensor, params: Params, *, in_range: bool = False
+               ) -> torch.Tensor:
+        """``_apply`` on a ``[0, 1]`` float view, clamped, back in ``x``'s range and dtype, gated.
+
+        ``in_range=True`` promises that ``x`` already lies in ``value_range`` (a ``Sequential``
+        passes it after an op that clamped into the same range): ``clamp_first`` ops then skip
+        every clamp. Only tensors made here are written in place, never ``x``.
+        """
         lo, hi = self.value_range
-        work = x if x.dtype == torch.float64 else x.float()
-        if (lo, hi) != (0.0, 1.0):
+        unit = (lo, hi) == (0.0, 1.0)
+        work = x if x.dtype in (torch.float32, torch.float64) else x.float()
+        if not unit:
             work = (work - lo) / (hi - lo)
+        if self.clamp_first and not in_range:
+            work = work.clamp_(0, 1) if work is not x else work.clamp(0.0, 1.0)
         y = self._apply(work, params)
-        # clamp in place when _apply returned a fresh tensor (never write into the input)
-        shared = {x.untyped_storage().data_ptr(), work.untyped_storage().data_ptr()}
-        y = y.clamp(0.0, 1.0) if y.untyped_storage().data_ptr() in shared else y.clamp_(0, 1)
-        if (lo, hi) != (0.0, 1.0):
-            y = y * (hi - lo) + lo
+        fresh = not _shares_memory(y, x, work)
+        if not self.clamp_first:
+            y = y.clamp_(0, 1) if fresh else y.clamp(0.0, 1.0)
+            fresh = True
+        if not unit:
+            y = y.mul_(hi - lo).add_(lo) if fresh else y * (hi - lo) + lo
         y = y.to(x.dtype)
         gate = params["gate"]
         if bool(gate.all()):  # same result as the where below, one pass less
             return y
         return torch.where(gate.to(x.device).view(-1, 1, 1, 1), y, x)
+
+
+def _shares_memory(y: torch.Tensor, *others: torch.Tensor) -> bool:
+    """Whether ``y`` lives in the storage of one of ``others`` (then it must not be written)."""
+    return y.untyped_storage().data_ptr() in {t.untyped_storage().data_ptr() for t in others}
