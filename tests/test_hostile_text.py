@@ -156,4 +156,4 @@ def test_policy_changed_spans_scale_on_repetitive_reports():
     start = time.perf_counter()
     spans = _changed_spans(clean, perturbed)
     assert len(spans) == len(range(0, len(words), 7))
-    assert time.perf_counter() - start < 1.0
+    assert time.perf_counter() - start < 5.0  # a complexity guard: the old diff took ~24 s

@@ -1,7 +1,6 @@
 """RobustMMR model, configs and the training objective end to end on hand-made batches."""
 
 import dataclasses
-import time
 from importlib import resources
 
 import pytest
@@ -175,21 +174,6 @@ def test_bfloat16_autocast_forward_backward():
     assert all(torch.isfinite(v) and v.dtype == torch.float32 for v in out.values())
     out["total"].backward()
     assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
-
-
-def test_tiny_step_is_fast():
-    cfg = tiny(consistency=0.0)
-    model = RobustMMR(cfg)
-    inputs = prepare_inputs(toy_batch(), toy_tokenizer(), cfg, gen())
-    two = dataclasses.replace(inputs, **{f.name: torch.cat([getattr(inputs, f.name)] * 2)
-                                         for f in dataclasses.fields(inputs)
-                                         if getattr(inputs, f.name) is not None})
-    times = []
-    for _ in range(3):
-        start = time.perf_counter()
-        model(two)["total"].backward()
-        times.append(time.perf_counter() - start)
-    assert min(times) < 2.0        # ~0.1 s on an idle core; loose bound for shared CI machines
 
 
 def test_base_builds_and_runs_one_forward():

@@ -111,25 +111,25 @@ class RobustMMR(nn.Module):
                 ) -> dict[str, torch.Tensor]:
         """Per-term losses and their weighted ``total``.
 
-        ``second_view``: the same studies (same order) rendered in another style; its
-        reconstruction, contrastive and resilience terms are averaged with the first view's,
-        and ``consistency`` is computed between the two views' fused embeddings. Without it,
+        ``second_view``: the same studies (same order) rendered in another style. It only
+        feeds ``consistency`` (between the two views' fused embeddings of the masked inputs):
+        one encoder pass, no decoder, MLM or contrastive heads, so a Robust-MMR step costs
+        about one extra encoding rather than a second full step. Without it,
         ``consistency`` is 0 and its weight must be 0 (or the method ``baseline``).
         """
         weights = self.config.loss_weights()
         if weights["consistency"] > 0 and second_view is None:
             raise InputError("loss.consistency > 0 needs second_view= (a second style view "
                              "of the same studies); pass it or set loss.consistency: 0")
-        views = [inputs] if second_view is None else [inputs, second_view]
-        terms, fused = [], []
-        for view in views:
-            out, enc = self._view_losses(view, weights["resilience"] > 0)
-            terms.append(out)
-            fused.append(enc.embeddings.fused)
-        losses = {k: sum(t[k] for t in terms) / len(terms) for k in terms[0]}
-        losses["consistency"] = (self._consistency(fused[0], fused[1], inputs.labels)
-                                 if second_view is not None and weights["consistency"] > 0
-                                 else torch.zeros((), device=inputs.images.device))
+        losses, enc = self._view_losses(inputs, weights["resilience"] > 0)
+        if second_view is not None and weights["consistency"] > 0:
+            other = self._encode(second_view.images, second_view.input_ids,
+                                 second_view.attention_mask, second_view.image_present,
+                                 second_view.text_present, second_view.patch_mask)
+            losses["consistency"] = self._consistency(enc.embeddings.fused,
+                                                      other.embeddings.fused, inputs.labels)
+        else:
+            losses["consistency"] = torch.zeros((), device=inputs.images.device)
         losses["total"] = sum(weights[k] * losses[k] for k in weights)
         return losses
 
