@@ -23,32 +23,15 @@ of styled reports (target 0 for both):
 from __future__ import annotations
 
 import argparse
-import csv
 import difflib
-import re
 import time
 from collections import Counter
+
+from text_safety import load_reports  # same CSV reader (benchmarks/ is on sys.path)
 
 from mmr_augment import ReportStyle
 from mmr_augment.text.labeler import CONTEXT_SECTIONS, label
 from mmr_augment.text.parse import parse
-
-_MARKERS = re.compile(r"\b(startseq|endseq)\b")
-
-
-def load_reports(path: str, limit: int | None = None) -> list[str]:
-    """``FINDINGS: ...\\nIMPRESSION: ...`` texts (reports with neither part left out)."""
-    texts = []
-    with open(path, newline="", encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            parts = []
-            for column, header in (("Findings", "FINDINGS"), ("Impression", "IMPRESSION")):
-                body = " ".join(_MARKERS.sub(" ", row.get(column) or "").split())
-                if body:
-                    parts.append(f"{header}: {body}")
-            if parts:
-                texts.append("\n".join(parts))
-    return texts[:limit] if limit else texts
 
 
 def mentions(text: str) -> Counter:
