@@ -4,7 +4,7 @@ Usage:
     python benchmarks/report_style_safety.py PATH [--limit N] [--seeds 3]
 
 PATH is a CSV with ``Findings`` and ``Impression`` columns (IU X-ray style; the
-``startseq``/``endseq`` markers are stripped). The CSV's text is only read, never written
+the CSV's start-/end-of-sequence markers are stripped). The CSV's text is only read, never written
 anywhere. Each report is styled by every preset (and by the default family ``ReportStyle()``)
 under ``--seeds`` seeds and labeled by ``mmr_augment.text`` before and after. Columns, as shares
 of styled reports (target 0 for both):

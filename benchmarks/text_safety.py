@@ -3,8 +3,8 @@
 Usage:
     python benchmarks/text_safety.py PATH [--severity 3] [--limit N]
 
-PATH is a CSV with ``Findings`` and ``Impression`` columns (IU X-ray style; the
-``startseq``/``endseq`` markers are stripped). Each report is labeled by
+PATH is a CSV with ``Findings`` and ``Impression`` columns (IU X-ray style;
+the CSV's start-/end-of-sequence markers are stripped). Each report is labeled by
 ``mmr_augment.text`` parser and labeler before and after every family (and, for comparison,
 every nlpaug 1.1.11 op at per-word probability 0.1). Columns, as shares of reports:
 
@@ -30,7 +30,7 @@ from mmr_augment.text import TextPerturbation
 from mmr_augment.text.labeler import CONTEXT_SECTIONS, label
 from mmr_augment.text.parse import parse
 
-_MARKERS = re.compile(r"\b(startseq|endseq)\b")
+_MARKERS = re.compile(r"\b(start|end)seq\b")  # the CSV's sequence markers
 
 
 def load_reports(path: str, limit: int | None = None) -> list[str]:
