@@ -174,3 +174,11 @@ def test_fit_on_a_manifest_written_to_disk(tmp_path):
     trainer.fit()
     rows = trainer.metrics.read()
     assert [r["step"] for r in rows] == [1, 2] and all(r["total"] > 0 for r in rows)
+
+
+def test_shipped_real_data_config_parses_to_base_on_a_manifest():
+    from importlib import resources
+
+    cfg = load_fit_config(resources.files("mmr_train") / "configs" / "base_manifest.yaml")
+    assert cfg.data.kind == "manifest" and cfg.data.second_view == "style"
+    assert cfg.model.model.width == 768 and cfg.model.model.image_size == 224
