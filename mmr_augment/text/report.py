@@ -1,7 +1,13 @@
 """``Report``: a clinical report parsed once, perturbed many times.
 
-INTERFACE (agreed between the parser and the text ops; the parser fills it in).
-Token-level data are numpy arrays so text ops work on whole arrays, not per-token Python.
+Built by :func:`mmr_augment.text.parse` and read by the text ops and the labeler. Token-level
+data are numpy arrays so text ops work on whole arrays, not per-token Python.
+
+Example:
+    >>> from mmr_augment.text import parse
+    >>> r = parse("FINDINGS: No pleural effusion.")
+    >>> [m.observation + ":" + m.polarity for m in r.mentions]
+    ['Pleural Effusion:negative']
 """
 
 from __future__ import annotations
