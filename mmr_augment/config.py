@@ -32,7 +32,8 @@ def read_config_file(path: str | Path) -> Any:
             return json.loads(text)
         return yaml.safe_load(text)
     except (yaml.YAMLError, json.JSONDecodeError) as e:
-        raise ConfigError(f"{path}: not valid {path.suffix[1:].upper()} "
+        kind = "JSON" if path.suffix.lower() == ".json" else "YAML"
+        raise ConfigError(f"{path}: not valid {kind} "
                           f"(only plain YAML is accepted, no Python tags): {e}") from None
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from mmr_augment.config import read_config_file
 from mmr_augment.errors import ConfigError
 
 METHODS = ("robust_mmr", "baseline")
@@ -156,13 +157,7 @@ def from_dict(data: dict[str, Any], base: str = "tiny") -> RobustMMRConfig:
 
 def load_config(path: str | Path) -> RobustMMRConfig:
     """Read a YAML config (``yaml.safe_load``) on top of its ``preset`` key (default tiny)."""
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"config file not found: {path}")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: not valid YAML (plain YAML only, no tags): {e}") from None
+    data = read_config_file(path)
     try:
         return from_dict(data or {})
     except ConfigError as e:

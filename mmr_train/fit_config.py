@@ -34,8 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from mmr_augment.config import read_config_file
 from mmr_augment.errors import ConfigError
 
 from .config import RobustMMRConfig, from_dict
@@ -150,10 +149,7 @@ def load_fit_config(path: str | Path) -> FitConfig:
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}; pass --config PATH.yaml "
                           f"(e.g. mmr_train/configs/tiny.yaml)")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: not valid YAML (plain YAML only, no tags): {e}") from None
+    data = read_config_file(path)
     try:
         return fit_config_from_dict(data or {})
     except ConfigError as e:
