@@ -31,8 +31,10 @@ import torch.nn.functional as F
 
 from .batch import MODES, PerturbedBatch
 from .core import (
+    REGISTRY,
     Params,
     Perturbation,
+    check_params,
     from_config,
     params_from_json,
     params_to_json,
@@ -41,6 +43,7 @@ from .core import (
 )
 from .errors import ConfigError, InputError
 from .image.base import check_image
+from .text.base import TextBatch
 
 SCHEDULES = ("constant", "linear", "cosine")
 _WORD = re.compile(r"\S+")
@@ -61,8 +64,6 @@ def with_severity(op: Perturbation, severity: int) -> Perturbation:
         if not isinstance(cfg, Mapping) or "type" not in cfg:
             return cfg
         out = {k: visit(v) for k, v in cfg.items()}
-        from .core import REGISTRY
-
         if REGISTRY[cfg["type"]].severity_table:
             out["severity"] = severity
         return out
@@ -181,8 +182,6 @@ class MultiModalPolicy(Perturbation):
         if len(texts) != images.shape[0]:
             raise InputError(f"MultiModalPolicy: {images.shape[0]} images but {len(texts)} "
                              f"reports; pass one report per image")
-        from .core import check_params
-
         check_params(params, len(texts), "MultiModalPolicy")
         gate, mode = params["gate"], params["mode"]
         level = (params["severity"] - 1).clamp(min=0)
@@ -226,8 +225,6 @@ class MultiModalPolicy(Perturbation):
         out, edits = list(texts), [[] for _ in texts]
         if not self.text_levels:
             return out, edits
-        from .text.base import TextBatch
-
         batch = TextBatch.of(texts)
         for k, op in enumerate(self.text_levels):
             index = (perturb & (level == k if len(self.text_levels) > 1 else True)).nonzero()
