@@ -15,12 +15,14 @@ from __future__ import annotations
 import argparse
 import datetime
 import random
+import statistics
 import time
 
 import numpy as np
 from text_safety import load_reports, nlpaug_ops, run_nlpaug, text_ops
 
 import mmr_augment as ma
+from mmr_augment.text._drops import _layout
 from mmr_augment.text.parse import parse, set_parse_cache_size
 
 #: Family op -> nlpaug op of ``text_safety.nlpaug_ops`` it is compared with.
@@ -94,6 +96,30 @@ def table(texts: list[str], batch: int, seconds: float) -> list[str]:
     return lines
 
 
+def visits(texts: list[str], batch: int, rounds: int = 3) -> list[str]:
+    """WordDropout's verification memoises per report (token layout, one verdict per token
+    dropped alone) and per sentence; rates on a report's first, second and tenth visit
+    (new seed each), each against one nlpaug pass over the same texts, median of ``rounds``."""
+    reports = [parse(t) for t in texts]
+    chunks = [reports[i:i + batch] for i in range(0, len(reports), batch)]
+    op = ma.REGISTRY["WordDropout"](rate=0.1)
+    aug = nlpaug_ops()["nlpaug RandomWordAug(delete)"]
+    ratios: dict[int, list[float]] = {1: [], 2: [], 10: []}
+    for r in range(rounds):
+        _layout.cache_clear()
+        for visit in range(1, 11):
+            start = time.perf_counter()
+            for c in chunks:
+                op(c, generator=1000 * r + visit)
+            mine = time.perf_counter() - start
+            if visit in ratios:
+                start = time.perf_counter()
+                for t in texts:
+                    run_nlpaug(aug, t)
+                ratios[visit].append((time.perf_counter() - start) / mine)
+    return [f"| WordDropout, visit {v} | {statistics.median(x):.1f}x |" for v, x in ratios.items()]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("path", nargs="?")
@@ -111,6 +137,8 @@ def main() -> None:
         print("| op | mmr reports/s | nlpaug equivalent | nlpaug reports/s | ratio |")
         print("|---|---:|---|---:|---:|")
         print("\n".join(table(texts, args.batch, args.seconds)))
+        print("\n| op (fresh layouts) | ratio to nlpaug |\n|---|---:|")
+        print("\n".join(visits(texts, args.batch)))
 
 
 if __name__ == "__main__":

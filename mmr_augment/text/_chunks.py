@@ -81,6 +81,22 @@ def _entries(chunks: list[str], lex: CompiledLexicon) -> list[Chunk]:
     return entries
 
 
+def chunk_entry(chunk: str, lex: CompiledLexicon) -> Chunk:
+    """The memoised tokenization of one whitespace-free ``chunk`` (see :data:`Chunk`)."""
+    entry = lex.chunk_memo.get(chunk)
+    return entry if entry is not None else _entries([chunk], lex)[0]
+
+
+def chunk_words(entry: Chunk, glued_split: bool) -> list[str]:
+    """A chunk's final words: as tokenized alone (a sentence start after it), or, when its
+    final period is glued and no sentence start follows (``glued_split`` False), with the
+    period joined back to its word, as :func:`read_chunks` does."""
+    words = entry[_WORDS]
+    if entry[_GLUED] and not glued_split:
+        return [*words[:-2], words[-2] + "."]
+    return list(words)
+
+
 def read_chunks(text: str, lex: CompiledLexicon
                 ) -> tuple[list[int], list[int], list[str], list[int], list[int]] | None:
     """Token starts, ends, lower-cased words, :meth:`CompiledLexicon.words_bits` and mask

@@ -127,6 +127,30 @@ def _read_sentence(words: tuple[str, ...], lex: CompiledLexicon
                        for m in mentions)
 
 
+def sentence_entry(words: tuple[str, ...], lex: CompiledLexicon) -> tuple:
+    """:func:`_read_sentence` of ``words`` through the lexicon's sentence memo."""
+    entry = lex.sentence_memo.get(words)
+    if entry is None:
+        entry = _read_sentence(words, lex)
+        if len(lex.sentence_memo) < _MEMO_LIMIT:
+            lex.sentence_memo[words] = entry
+    return entry
+
+
+def sentence_reading(words: tuple[str, ...], lex: CompiledLexicon) -> tuple:
+    """What the labeler reads in one sentence: its mentions' ``(observation, polarity,
+    side)``, sorted (side ``""`` when none is stated).
+
+    Example:
+        >>> from mmr_augment.text.lexicon import default_lexicon
+        >>> from mmr_augment.text._match import compile_lexicon
+        >>> sentence_reading(("no", "left", "effusion", "."), compile_lexicon(default_lexicon()))
+        (('Pleural Effusion', 'negative', 'left'),)
+    """
+    return tuple(sorted((o, p, side or "") for o, _, _, p, side in
+                        sentence_entry(words, lex)[1]))
+
+
 def read_sentences(words: list[str], flags: list[int], sentences: list[tuple[int, int]],
                    lex: CompiledLexicon) -> tuple[Mention, ...]:
     """:func:`flag_cues` and :func:`find_mentions` over every sentence, memoised per sentence
@@ -148,12 +172,7 @@ def read_sentences(words: list[str], flags: list[int], sentences: list[tuple[int
     mentions = []
     for a, b in sentences:
         key = tuple(words[a:b])
-        entry = memo.get(key)
-        if entry is None:
-            entry = _read_sentence(key, lex)
-            if len(memo) < _MEMO_LIMIT:
-                memo[key] = entry
-        bits, found = entry
+        bits, found = memo.get(key) or sentence_entry(key, lex)
         for k, bit in bits:
             flags[a + k] |= bit
         for observation, s, e, polarity, side in found:

@@ -18,10 +18,9 @@ import torch
 
 from ..core import Params, Perturbation, slice_params
 from ..errors import InputTypeError
-from .report import Report, TokenFlag
+from .report import Report
 
 EFFECTS = ("meaning_preserving", "information_removing", "meaning_changing")
-_BODY = int(TokenFlag.HEADER | TokenFlag.PUNCT)
 _MASK32 = np.uint64(0xFFFFFFFF)
 
 
@@ -113,11 +112,6 @@ def to_text_batch(x: Any, owner: str = "op") -> TextBatch:
     return TextBatch.of(list(x))
 
 
-def has_body(report: Report) -> bool:
-    """True when the report has a token that is neither header nor punctuation."""
-    return bool(((report.token_flags & _BODY) == 0).any())
-
-
 class TextPerturbation(Perturbation, abstract=True):
     """Base class of text ops. Subclasses set ``family``, ``effect`` and implement
     ``_sample`` and ``_edit``.
@@ -135,7 +129,7 @@ class TextPerturbation(Perturbation, abstract=True):
 
     def _gated(self, x: TextBatch, params: Params) -> TextBatch:
         reports = x.parsed()
-        live = torch.tensor([has_body(r) for r in reports], dtype=torch.bool)
+        live = torch.tensor([r.has_body for r in reports], dtype=torch.bool)
         index = (params["gate"] & live).nonzero().flatten()
         if index.numel() == 0:
             return x

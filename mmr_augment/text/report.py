@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from enum import IntFlag
 
@@ -93,6 +94,11 @@ class Report:
     def tokens(self) -> list[str]:
         return [self.text[s:e] for s, e in zip(self.token_start.tolist(),
                                                self.token_end.tolist(), strict=True)]
+
+    @functools.cached_property
+    def has_body(self) -> bool:
+        """True when a token is neither header nor punctuation (text ops skip other reports)."""
+        return bool(((self.token_flags & int(TokenFlag.HEADER | TokenFlag.PUNCT)) == 0).any())
 
     @property
     def n_tokens(self) -> int:
