@@ -8,6 +8,8 @@ import torch
 from mmr_augment.errors import InputError
 from mmr_train.cli import main
 from mmr_train.evaluate import EvalSet, FrozenEncoder, evaluate, load_trained
+from mmr_train.evaluate.corruption import CorruptionBank
+from mmr_train.evaluate.retrieval import cross_modal_retrieval
 from mmr_train.fit_config import fit_config_from_dict
 from mmr_train.sources import RenderedStudies
 from mmr_train.trainer import Trainer
@@ -48,6 +50,18 @@ def test_eval_cli_writes_results_report_and_figures(run, capsys):
     assert result["corruption"]["severities"] == [1, 3]
     assert set(result["missing_modality"]) == {"both", "image_only", "text_only"}
     assert result["retrieval"]["gallery_size"] == 4  # the robustness set: source test studies
+    # per family, retrieval at severity 3 on that family alone, from the same embeddings
+    encoder = FrozenEncoder.from_checkpoint(tmp / "run")
+    source = EvalSet.from_manifest(test_csv, 32).subset(torch.tensor([0, 2, 3, 5]))
+    bank = CorruptionBank(source.images, source.reports)  # robustness_set: 4 of 6 studies
+    clean = cross_modal_retrieval(*(encoder.embed(bank.images, bank.texts)[k]
+                                    for k in ("image_contrast", "text_contrast")))
+    emb = encoder.embed(*bank.get("jpeg", 3))
+    got = cross_modal_retrieval(emb["image_contrast"], emb["text_contrast"])
+    per_family = result["corruption"]["families"]["jpeg"]["retrieval_degradation"]
+    assert per_family["report_to_image"] == pytest.approx(
+        got["report_to_image"]["mean_rank"] - clean["report_to_image"]["mean_rank"])
+    assert set(per_family) == {"image_to_report", "report_to_image"}
     assert (out / "report.md").read_text().startswith("# Evaluation report")
     assert (out / "figures" / "robustness_curves.png").stat().st_size > 0
 

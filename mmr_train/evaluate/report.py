@@ -78,8 +78,16 @@ def family_table(runs: dict[str, Sequence[dict[str, Any]]]) -> str:
     first = next(iter(runs.values()))[0]["corruption"]["families"]
     rows = [[f, first[f]["modality"], *(pm(fams[m][f], 100) for m in runs),
              *(pm(rel[m][f], 100) for m in runs)] for f in first]
-    return table(rows, ["family", "modality", *(f"acc s>=3 {m}" for m in runs),
-                        *(f"rel. err {m}" for m in runs)])
+    head = ["family", "modality", *(f"acc s>=3 {m}" for m in runs),
+            *(f"rel. err {m}" for m in runs)]
+    if all("retrieval_degradation" in v for v in first.values()):
+        mr = {m: {f: [sum(r["corruption"]["families"][f]["retrieval_degradation"][d]
+                          for r in rs) / len(rs) for d in ("image_to_report", "report_to_image")]
+                  for f in first} for m, rs in runs.items()}
+        rows = [row + [f"{mr[m][row[0]][0]:.1f} / {mr[m][row[0]][1]:.1f}" for m in runs]
+                for row in rows]
+        head += [f"MR degr. i2r / r2i {m}" for m in runs]
+    return table(rows, head)
 
 
 def eval_markdown(result: dict[str, Any]) -> str:

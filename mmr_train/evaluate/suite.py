@@ -88,17 +88,27 @@ def _mean_macro(results: Sequence[dict[str, Any]]) -> dict[str, float | None]:
 def corruption_suite(encoder: FrozenEncoder, probe: LinearProbe, bank: CorruptionBank,
                      labels: torch.Tensor, names: Sequence[str], clean: dict[str, Any],
                      severities: Sequence[int] = SEVERITIES,
-                     progress: Progress | None = None) -> dict[str, Any]:
-    """Probe accuracy / AUC per family and severity, and each family's relative error."""
+                     progress: Progress | None = None,
+                     retrieval: tuple[dict[str, Any], int] | None = None) -> dict[str, Any]:
+    """Probe accuracy / AUC per family and severity, and each family's relative error.
+
+    ``retrieval``: ``(clean retrieval metrics, severity)``; each family then also gets its
+    mean-rank degradation (``retrieval_degradation``, per direction) at that severity, from
+    the same embeddings.
+    """
     families: dict[str, Any] = {}
     for family, fam in bank.families.items():
-        acc, auc = {}, {}
+        acc, auc, entry = {}, {}, {"modality": fam.modality}
         for s in severities:
             images, texts = bank.get(family, s)
-            emb = encoder.embed(images, texts)["fused"]
-            macro = probe_metrics(probe.predict_proba(emb), labels, names)["macro"]
+            emb = encoder.embed(images, texts)
+            macro = probe_metrics(probe.predict_proba(emb["fused"]), labels, names)["macro"]
             acc[str(s)], auc[str(s)] = macro["accuracy"], macro["auc"]
-        families[family] = {"modality": fam.modality, "accuracy": acc, "auc": auc,
+            if retrieval is not None and s == retrieval[1]:
+                got = cross_modal_retrieval(emb["image_contrast"], emb["text_contrast"])
+                entry["retrieval_degradation"] = {
+                    d: degradation(retrieval[0][d], got[d])["delta"] for d in got}
+        families[family] = {**entry, "accuracy": acc, "auc": auc,
                             "relative_error": relative_error(clean["accuracy"],
                                                              list(acc.values()))}
         if progress:
@@ -113,10 +123,10 @@ def corruption_suite(encoder: FrozenEncoder, probe: LinearProbe, bank: Corruptio
             "mean_relative_error": mean_re}
 
 
-def retrieval_suite(encoder: FrozenEncoder, bank: CorruptionBank, clean_emb: dict[str, Any],
+def retrieval_suite(encoder: FrozenEncoder, bank: CorruptionBank, clean: dict[str, Any],
                     severity: int) -> dict[str, Any]:
-    """Clean and perturbed retrieval and the mean-rank degradation per direction."""
-    clean = cross_modal_retrieval(clean_emb["image_contrast"], clean_emb["text_contrast"])
+    """Clean (``clean``: :func:`cross_modal_retrieval` of the clean set) and perturbed
+    retrieval and the mean-rank degradation per direction."""
     images, texts = bank.mixed(severity)
     emb = encoder.embed(images, texts)
     perturbed = cross_modal_retrieval(emb["image_contrast"], emb["text_contrast"])
@@ -146,11 +156,14 @@ def evaluate_encoder(encoder: FrozenEncoder, train: EvalSet, test: EvalSet, *,
     if bank is None:
         bank = CorruptionBank(robust.images, robust.reports)
     clean_emb = encoder.embed(bank.images, bank.texts)
+    clean_retrieval = cross_modal_retrieval(clean_emb["image_contrast"],
+                                            clean_emb["text_contrast"])
     result["missing_modality"] = missing_modality(encoder, probe, robust)
     clean = result["missing_modality"]["both"]
     result["corruption"] = corruption_suite(encoder, probe, bank, robust.labels,
-                                            robust.observations, clean, severities, progress)
-    result["retrieval"] = retrieval_suite(encoder, bank, clean_emb, retrieval_severity)
+                                            robust.observations, clean, severities, progress,
+                                            retrieval=(clean_retrieval, retrieval_severity))
+    result["retrieval"] = retrieval_suite(encoder, bank, clean_retrieval, retrieval_severity)
     if progress:
         progress("retrieval")
     return result
