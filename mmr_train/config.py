@@ -29,6 +29,7 @@ from mmr_augment.errors import ConfigError
 
 METHODS = ("robust_mmr", "baseline")
 _CHOICES = {"method": METHODS, "consistency_kind": ("infonce", "vicreg"),
+            "consistency_on": ("fused", "all"),
             "resilience_kind": ("cosine", "mse")}
 
 
@@ -76,7 +77,12 @@ class MaskingConfig:
 
 @dataclass
 class LossConfig:
-    """Loss weights and variants."""
+    """Loss weights and variants.
+
+    ``consistency_on``: which embeddings of the two style views are made consistent (each
+    through the consistency head): ``all`` (fused, image encoder and text encoder) or
+    ``fused`` only.
+    """
 
     mim: float = 1.0
     mlm: float = 1.0
@@ -86,6 +92,7 @@ class LossConfig:
     norm_pix_loss: bool = True
     itc_temperature: float = 0.07
     consistency_kind: str = "infonce"
+    consistency_on: str = "all"
     consistency_temperature: float = 0.1
     variance_weight: float = 1.0
     supervised_consistency: bool = False

@@ -93,6 +93,23 @@ def test_second_view_gives_consistency_and_is_required_when_weighted():
     assert model(a, second_view=b)["consistency"].item() > 0
 
 
+@pytest.mark.parametrize("on", ["all", "fused"])
+def test_consistency_covers_the_configured_embeddings(on):
+    from mmr_train.losses import consistency_infonce
+
+    cfg = tiny(consistency_on=on)
+    model = model_for(cfg)
+    a = prepare_inputs(toy_batch(seed=0), toy_tokenizer(), cfg, gen(0))
+    b = prepare_inputs(toy_batch(seed=1), toy_tokenizer(), cfg, gen(1))
+    got = model(a, second_view=b)["consistency"]
+    ea, eb = (model._encode(x.images, x.input_ids, x.attention_mask, x.image_present,
+                            x.text_present, x.patch_mask).embeddings for x in (a, b))
+    kinds = ["fused", "image", "text"] if on == "all" else ["fused"]
+    terms = [consistency_infonce(model.consistency_proj(getattr(ea, k)),
+                                 model.consistency_proj(getattr(eb, k)), 0.1) for k in kinds]
+    assert got.item() == pytest.approx((sum(terms) / len(terms)).item(), rel=1e-5)
+
+
 def test_baseline_switches_off_the_robust_terms():
     cfg = preset("tiny")
     cfg.method = "baseline"

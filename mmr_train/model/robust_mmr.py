@@ -112,7 +112,7 @@ class RobustMMR(nn.Module):
         """Per-term losses and their weighted ``total``.
 
         ``second_view``: the same studies (same order) rendered in another style. It only
-        feeds ``consistency`` (between the two views' fused embeddings of the masked inputs):
+        feeds ``consistency`` (between the two views' embeddings of the masked inputs):
         one encoder pass, no decoder, MLM or contrastive heads, so a Robust-MMR step costs
         about one extra encoding rather than a second full step. Without it,
         ``consistency`` is 0 and its weight must be 0 (or the method ``baseline``).
@@ -126,8 +126,8 @@ class RobustMMR(nn.Module):
             other = self._encode(second_view.images, second_view.input_ids,
                                  second_view.attention_mask, second_view.image_present,
                                  second_view.text_present, second_view.patch_mask)
-            losses["consistency"] = self._consistency(enc.embeddings.fused,
-                                                      other.embeddings.fused, inputs.labels)
+            losses["consistency"] = self._consistency(enc.embeddings, other.embeddings,
+                                                      inputs.labels)
         else:
             losses["consistency"] = torch.zeros((), device=inputs.images.device)
         losses["total"] = sum(weights[k] * losses[k] for k in weights)
@@ -160,11 +160,19 @@ class RobustMMR(nn.Module):
                                                   cfg.resilience_kind)
         return out, enc
 
-    def _consistency(self, fused_a: torch.Tensor, fused_b: torch.Tensor,
-                     labels: torch.Tensor | None) -> torch.Tensor:
+    def _consistency(self, a: Embeddings, b: Embeddings, labels: torch.Tensor | None
+                     ) -> torch.Tensor:
+        """Consistency of the fused embeddings and, with ``consistency_on: all``, of the image
+        and report encoders' embeddings too (each through the consistency head; mean of the
+        terms)."""
         cfg = self.config.loss
-        za, zb = self.consistency_proj(fused_a), self.consistency_proj(fused_b)
+        kinds = ("fused", "image", "text") if cfg.consistency_on == "all" else ("fused",)
+        pairs = [(self.consistency_proj(getattr(a, k)), self.consistency_proj(getattr(b, k)))
+                 for k in kinds]
         if cfg.consistency_kind == "vicreg":
-            return L.consistency_cosine(za, zb, cfg.variance_weight)
-        return L.consistency_infonce(za, zb, cfg.consistency_temperature,
-                                     labels if cfg.supervised_consistency else None)
+            terms = [L.consistency_cosine(za, zb, cfg.variance_weight) for za, zb in pairs]
+        else:
+            labels = labels if cfg.supervised_consistency else None
+            terms = [L.consistency_infonce(za, zb, cfg.consistency_temperature, labels)
+                     for za, zb in pairs]
+        return sum(terms) / len(terms)
