@@ -15,8 +15,10 @@ with neighbours ``p = i - 1`` and ``q = j + 1``:
 
 - no line break lies between ``p`` and ``q`` and the run is not at the text's edge (line
   breaks end sentences and anchor headers);
-- ``p`` cannot end a section header, ``q`` cannot start one, and ``p q`` is not inside one;
-- no digit is at ``p - 1``, ``p`` or ``q`` (numbered items "1. ..." open sentences);
+- headers stay as they are: ``q`` is no header token and ``p`` none but a header's colon;
+  ``p q`` is no pair inside a header phrase; a word that can start a header does not come to
+  follow ".", "!" or "?"; a word that can end one is not upper case and gets no colon after it;
+- no numbered item is opened: ``p`` is not a number followed by "." or ")" at ``q``;
 - the tokenizer gives the remaining tokens as before: no punctuation is glued before the run;
   when punctuation is glued after it ("normal."), the chunk that the removal joins ("is.")
   tokenizes to the old words; a glued period before the run splits as before (it depends on
@@ -26,8 +28,8 @@ Otherwise :func:`kept_drops` returns ``None`` and the caller re-parses. Non-ASCI
 takes the re-parse (its tokenizer path is not chunk-wise).
 
 Most edited sentences need no re-read either: the reading provably stays when every dropped
-word is outside every cue and finding phrase match of the sentence, the words the drop joins do not
-continue a phrase, no phrase with a gap ("heart ... enlarged") starts within the gap's reach
+word is outside every cue and finding phrase match of the sentence, the words the drop joins
+do not continue a phrase, no phrase with a gap ("heart ... enlarged") starts within the gap's reach
 before the drop, and, if the sentence states a side, the drop is outside every mention's
 laterality window. Then the phrase matches, cue scopes and sides are those of the original.
 
