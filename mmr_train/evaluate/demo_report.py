@@ -11,6 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from mmr_augment.core import REGISTRY
+
+from ..views import DEFAULT_POLICY
 from .compare import headline
 from .corruption import CorruptionBank
 from .plots import domain_bars, gallery, robustness_curves
@@ -62,10 +65,6 @@ def policy_families(policy: Any) -> list[str]:
         >>> policy_families("default")[:3]
         ['gaussian_noise', 'poisson_noise', 'gaussian_blur']
     """
-    from mmr_augment.core import REGISTRY
-
-    from ..views import DEFAULT_POLICY
-
     spec = DEFAULT_POLICY if policy == "default" else policy
     if not isinstance(spec, dict):
         return []
