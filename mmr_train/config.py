@@ -81,7 +81,9 @@ class LossConfig:
 
     ``consistency_on``: which embeddings of the two style views are made consistent (each
     through the consistency head): ``all`` (fused, image encoder and text encoder) or
-    ``fused`` only.
+    ``fused`` only. ``projection_consistency``: weight, inside the consistency term, of the
+    same loss between the two views' retrieval projections (image with image, report with
+    report); 0 leaves the retrieval space to the contrastive term alone.
     """
 
     mim: float = 1.0
@@ -93,6 +95,7 @@ class LossConfig:
     itc_temperature: float = 0.07
     consistency_kind: str = "infonce"
     consistency_on: str = "all"
+    projection_consistency: float = 0.0
     consistency_temperature: float = 0.1
     variance_weight: float = 1.0
     supervised_consistency: bool = False

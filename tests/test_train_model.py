@@ -93,11 +93,11 @@ def test_second_view_gives_consistency_and_is_required_when_weighted():
     assert model(a, second_view=b)["consistency"].item() > 0
 
 
-@pytest.mark.parametrize("on", ["all", "fused"])
-def test_consistency_covers_the_configured_embeddings(on):
+@pytest.mark.parametrize(("on", "projection"), [("all", 0.0), ("fused", 0.0), ("all", 0.5)])
+def test_consistency_covers_the_configured_embeddings(on, projection):
     from mmr_train.losses import consistency_infonce
 
-    cfg = tiny(consistency_on=on)
+    cfg = tiny(consistency_on=on, projection_consistency=projection)
     model = model_for(cfg)
     a = prepare_inputs(toy_batch(seed=0), toy_tokenizer(), cfg, gen(0))
     b = prepare_inputs(toy_batch(seed=1), toy_tokenizer(), cfg, gen(1))
@@ -107,7 +107,12 @@ def test_consistency_covers_the_configured_embeddings(on):
     kinds = ["fused", "image", "text"] if on == "all" else ["fused"]
     terms = [consistency_infonce(model.consistency_proj(getattr(ea, k)),
                                  model.consistency_proj(getattr(eb, k)), 0.1) for k in kinds]
-    assert got.item() == pytest.approx((sum(terms) / len(terms)).item(), rel=1e-5)
+    want = sum(terms) / len(terms)
+    if projection:
+        want = want + projection * (consistency_infonce(ea.image_contrast, eb.image_contrast, 0.1)
+                                    + consistency_infonce(ea.text_contrast, eb.text_contrast,
+                                                          0.1)) / 2
+    assert got.item() == pytest.approx(want.item(), rel=1e-5)
 
 
 def test_baseline_switches_off_the_robust_terms():

@@ -164,15 +164,21 @@ class RobustMMR(nn.Module):
                      ) -> torch.Tensor:
         """Consistency of the fused embeddings and, with ``consistency_on: all``, of the image
         and report encoders' embeddings too (each through the consistency head; mean of the
-        terms)."""
+        terms), plus ``projection_consistency`` times the mean term of the retrieval
+        projections (image with image, report with report)."""
         cfg = self.config.loss
         kinds = ("fused", "image", "text") if cfg.consistency_on == "all" else ("fused",)
-        pairs = [(self.consistency_proj(getattr(a, k)), self.consistency_proj(getattr(b, k)))
+        heads = [(self.consistency_proj(getattr(a, k)), self.consistency_proj(getattr(b, k)))
                  for k in kinds]
-        if cfg.consistency_kind == "vicreg":
-            terms = [L.consistency_cosine(za, zb, cfg.variance_weight) for za, zb in pairs]
-        else:
-            labels = labels if cfg.supervised_consistency else None
-            terms = [L.consistency_infonce(za, zb, cfg.consistency_temperature, labels)
-                     for za, zb in pairs]
-        return sum(terms) / len(terms)
+        projections = [(a.image_contrast, b.image_contrast), (a.text_contrast, b.text_contrast)]
+        groups = [(1.0, heads), (cfg.projection_consistency, projections)]
+        labels = labels if cfg.supervised_consistency else None
+        total = 0.0
+        for weight, pairs in groups:
+            if weight > 0:
+                terms = [L.consistency_cosine(za, zb, cfg.variance_weight)
+                         if cfg.consistency_kind == "vicreg"
+                         else L.consistency_infonce(za, zb, cfg.consistency_temperature, labels)
+                         for za, zb in pairs]
+                total = total + weight * sum(terms) / len(terms)
+        return total
