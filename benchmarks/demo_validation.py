@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import statistics
 import tempfile
 from pathlib import Path
@@ -24,15 +23,8 @@ from pathlib import Path
 import torch
 
 from mmr_train import demo
-from mmr_train.evaluate import (
-    CorruptionBank,
-    EvalSet,
-    FrozenEncoder,
-    evaluate_encoder,
-    robustness_set,
-)
+from mmr_train.evaluate import CorruptionBank, EvalSet, robustness_set
 from mmr_train.evaluate.compare import family_s3plus, headline
-from mmr_train.trainer import Trainer
 
 VALIDATION_START = 50_000
 SHOWN = ("source_accuracy", "clean_accuracy", "corrupted_accuracy_s3plus",
@@ -40,24 +32,25 @@ SHOWN = ("source_accuracy", "clean_accuracy", "corrupted_accuracy_s3plus",
          "r2i_mean_rank", "r2i_degradation")
 
 
-def validate(method: str, seed: int, steps: int | None, change: dict, work: Path) -> dict:
-    """Train one run and return its source-domain validation headline (+ per family)."""
+def validate(method: str, seeds: list[int], steps: int | None, change: dict, work: Path
+             ) -> dict[int, dict]:
+    """Train one run per seed (``demo.train_and_evaluate``) and return each run's
+    source-domain validation headline (+ per family), held-out metrics dropped."""
     size = demo.DemoSize()
     image_size = demo.base_config()["model"]["image_size"]
     studies, probe_train = demo.training_set(size.n_train, image_size)
     val = EvalSet.synthetic(40 * len(demo.SOURCE), image_size, list(demo.SOURCE), seed=0,
                             start=VALIDATION_START)
     robust = robustness_set(probe_train, val, size.robustness_n)
-    cfg = demo.run_config(method, seed, steps, change)
-    shutil.rmtree(work, ignore_errors=True)
-    trainer = Trainer(cfg, work, dataset=studies, progress=False)
-    trainer.fit()
-    result = evaluate_encoder(FrozenEncoder(trainer.model, trainer.tokenizer), probe_train, val,
-                              bank=CorruptionBank(robust.images, robust.reports),
-                              robustness_n=size.robustness_n)
-    out = {k: v for k, v in headline(result).items() if not k.startswith("held_out")}
-    out["families_s3plus"] = family_s3plus(result)
-    return out
+    bank = CorruptionBank(robust.images, robust.reports)
+    runs = {}
+    for seed in seeds:
+        cfg = demo.run_config(method, seed, steps, change)
+        result = demo.train_and_evaluate(f"{method} seed {seed}", cfg, work / f"seed{seed}",
+                                         studies, probe_train, val, bank, size, demo.Clock())
+        runs[seed] = {k: v for k, v in headline(result).items() if not k.startswith("held_out")}
+        runs[seed]["families_s3plus"] = family_s3plus(result)
+    return runs
 
 
 def main() -> None:
@@ -71,8 +64,7 @@ def main() -> None:
     torch.set_num_threads(1)
     seeds = [int(s) for s in args.seeds.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
-        runs = {s: validate(args.method, s, args.steps, json.loads(args.change),
-                            Path(tmp) / f"seed{s}") for s in seeds}
+        runs = validate(args.method, seeds, args.steps, json.loads(args.change), Path(tmp))
     print(f"{args.method} steps={args.steps or 'demo.yaml'} change={args.change}")
     print("| metric | " + " | ".join(f"seed {s}" for s in seeds) + " | mean |")
     print("|---|" + "---:|" * (len(seeds) + 1))
