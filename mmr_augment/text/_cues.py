@@ -168,11 +168,10 @@ def read_sentences(words: list[str], flags: list[int], sentences: list[tuple[int
         >>> bool(flags[1] & TokenFlag.NEGATED)
         True
     """
-    memo = lex.sentence_memo
     mentions = []
     for a, b in sentences:
         key = tuple(words[a:b])
-        bits, found = memo.get(key) or sentence_entry(key, lex)
+        bits, found = sentence_entry(key, lex)
         for k, bit in bits:
             flags[a + k] |= bit
         for observation, s, e, polarity, side in found:

@@ -54,7 +54,6 @@ from ._cues import sentence_reading
 from ._match import (
     CUE_START,
     FINDING_START,
-    GAP,
     MAX_GAP,
     CompiledLexicon,
     compile_lexicon,
@@ -82,24 +81,10 @@ class _Vocabulary:
 @functools.lru_cache(maxsize=8)
 def _vocabulary(lex: CompiledLexicon) -> _Vocabulary:
     heads = [phrase_tokens(v) for v in lex.header_names]
-    pairs: set[tuple[str, str]] = set()
-    gap_after: set[str] = set()
-    stack = [(None, node) for node in (lex.cues._root, lex.findings._root)]
-    while stack:
-        parent, node = stack.pop()
-        for key, child in node.items():
-            if key in ("", GAP):
-                if key == GAP:
-                    stack.append((None, child))
-                continue
-            if parent is not None:
-                pairs.add((parent, key))
-            if GAP in child:
-                gap_after.add(key)
-            stack.append((key, child))
+    (cue_pairs, cue_gaps), (finding_pairs, finding_gaps) = lex.cues.links(), lex.findings.links()
     return _Vocabulary(frozenset(t[0] for t in heads if t), frozenset(t[-1] for t in heads if t),
                        frozenset(pair for t in heads for pair in zip(t, t[1:])),
-                       frozenset(pairs), frozenset(gap_after))
+                       cue_pairs | finding_pairs, cue_gaps | finding_gaps)
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,31 @@ class PhraseTrie:
         #: Words a match can start with.
         self.first_words = frozenset(self._root)
 
+    def links(self) -> tuple[frozenset[tuple[str, str]], frozenset[str]]:
+        """Pairs of words adjacent in some phrase, and the words a gap (``...``) follows.
+
+        Example:
+            >>> PhraseTrie([(("heart", GAP, "enlarged"), "x"), (("no", "change"), "y")]).links()
+            (frozenset({('no', 'change')}), frozenset({'heart'}))
+        """
+        pairs: set[tuple[str, str]] = set()
+        gap_after: set[str] = set()
+        stack: list[tuple[str | None, dict]] = [(None, self._root)]
+        while stack:
+            parent, node = stack.pop()
+            for key, child in node.items():
+                if key == self._END:
+                    continue
+                if key == GAP:
+                    stack.append((None, child))
+                    continue
+                if parent is not None:
+                    pairs.add((parent, key))
+                if GAP in child:
+                    gap_after.add(key)
+                stack.append((key, child))
+        return frozenset(pairs), frozenset(gap_after)
+
     def _walk(self, node: dict, words: list[str], flags: list[int], i: int, stop: int
               ) -> tuple[int, Any]:
         """Longest ``(end, payload)`` reachable from ``node`` at token ``i``; end -1: none."""
