@@ -3,6 +3,7 @@
 import json
 
 from mmr_train.demo import ABLATIONS, HELD_OUT, SOURCE, main, run_config
+from mmr_train.evaluate.compare import headline
 
 HEADLINE_PARTS = ("cross_domain", "corruption", "missing_modality", "retrieval")
 
@@ -35,6 +36,12 @@ def test_quick_demo_writes_results_report_and_figures(tmp_path, capsys):
         assert set(fams["jpeg"]["accuracy"]) == {"1", "3", "5"}
         assert {"R@1", "R@5", "R@10", "mean_rank"} <= set(
             run["retrieval"]["perturbed"]["image_to_report"])
+        # the robustness set mixes the three source domains: within-domain retrieval too
+        within = run["retrieval"]["within_domain"]
+        h = headline(run)
+        assert h["i2r_within_mean_rank"] == within["clean"]["image_to_report"]["mean_rank"]
+        assert h["r2i_within_degradation"] == within["degradation"]["report_to_image"]["delta"]
+        assert 0.0 <= h["i2r_domain_match"] <= 1.0
     assert set(results["ablation"]) == {"full", *ABLATIONS}
     assert set(results["targets"]) == {"held_out_gain", "corruption", "missing_modality",
                                        "retrieval"}

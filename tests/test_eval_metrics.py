@@ -15,10 +15,13 @@ from mmr_train.evaluate import (
     corruption_families,
     cross_modal_retrieval,
     degradation,
+    domain_match,
     match_ranks,
     probe_metrics,
     relative_error,
     retrieval_metrics,
+    retrieval_suite,
+    within_groups,
 )
 
 
@@ -76,6 +79,62 @@ def test_retrieval_ties_count_half_and_identity_is_perfect():
     assert both["report_to_image"]["mean_rank"] == 1.0
     with pytest.raises(InputError, match="square"):
         match_ranks(torch.zeros(2, 3))
+
+
+def test_within_domain_ranks_ignore_other_domains():
+    sim = torch.tensor([[0.9, 0.1, 0.2, 0.3],
+                        [0.5, 0.1, 0.4, 0.3],
+                        [0.1, 0.8, 0.6, 0.2],
+                        [0.0, 0.1, 0.2, 0.7]])
+    groups = torch.tensor([0, 0, 1, 1])
+    # row 1's match loses only to 0.5 in its own domain; row 2's competitor 0.8 is elsewhere
+    assert match_ranks(within_groups(sim, groups)).tolist() == [1.0, 2.0, 1.0, 1.0]
+    # top-1 of rows 0, 1, 3 is in their domain, row 2's (column 1) is not
+    assert domain_match(sim, groups) == 0.75
+    assert domain_match(sim, torch.zeros(4)) == 1.0
+    with pytest.raises(InputError, match="one group per row"):
+        within_groups(sim, torch.tensor([0, 1]))
+    both = cross_modal_retrieval(torch.eye(4), torch.eye(4), groups=groups)
+    assert both["image_to_report"]["mean_rank"] == 1.0
+    assert both["report_to_image"]["domain_match"] == 1.0
+
+
+class _Fixed:
+    """Encoder / bank stand-ins: the bank's perturbed study ``i`` is ``i + 100``."""
+
+    def __init__(self, image, text):
+        self.image, self.text = image, text
+
+    def mixed(self, severity):
+        return torch.arange(4) + 100, list(range(4))
+
+    def embed(self, images, texts):
+        return {"image_contrast": self.image, "text_contrast": self.text}
+
+
+def test_retrieval_suite_separates_domain_confusion_from_content():
+    # 4 content dims + 2 style dims; domains [0, 0, 1, 1]. A perturbation gives every image
+    # the other domain's style: both directions lose 2 ranks on the whole gallery (the two
+    # other-domain items now score 4, the match 1) yet keep rank 1 within the domain.
+    domains = torch.tensor([0, 0, 1, 1])
+    style = 2 * torch.eye(2)
+    clean = torch.cat([torch.eye(4), style[domains]], 1)
+    perturbed_images = torch.cat([torch.eye(4), style[1 - domains]], 1)
+    fake = _Fixed(perturbed_images, clean)
+    out = retrieval_suite(fake, fake, {"image_contrast": clean, "text_contrast": clean}, 3,
+                          domains)
+    assert out["gallery_size"] == 4 and out["severity"] == 3
+    for direction in ("image_to_report", "report_to_image"):
+        assert out["clean"][direction]["mean_rank"] == 1.0
+        assert out["perturbed"][direction]["mean_rank"] == 3.0
+        assert out["degradation"][direction]["delta"] == 2.0
+        within = out["within_domain"]
+        assert within["degradation"][direction]["delta"] == 0.0
+        assert within["clean"][direction]["domain_match"] == 1.0
+        assert within["perturbed"][direction]["domain_match"] == 0.0
+    one_domain = retrieval_suite(fake, fake, {"image_contrast": clean, "text_contrast": clean},
+                                 3, torch.zeros(4))
+    assert "within_domain" not in one_domain
 
 
 def test_degradation_and_relative_error():

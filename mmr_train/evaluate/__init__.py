@@ -33,15 +33,22 @@ from .data import EvalSet, domain_name
 from .encoder import FrozenEncoder, load_trained
 from .missing import missing_modality
 from .probe import LinearProbe, binary_auc, probe_metrics
-from .retrieval import cross_modal_retrieval, degradation, match_ranks, retrieval_metrics
-from .suite import evaluate_encoder, robustness_set
+from .retrieval import (
+    cross_modal_retrieval,
+    degradation,
+    domain_match,
+    match_ranks,
+    retrieval_metrics,
+    within_groups,
+)
+from .suite import evaluate_encoder, retrieval_suite, robustness_set
 
 __all__ = [
     "SEVERITIES", "CorruptionBank", "CorruptionFamily", "EvalSet", "FrozenEncoder",
     "LinearProbe", "binary_auc", "corrupt_images", "corrupt_texts", "corruption_families",
-    "cross_modal_retrieval", "degradation", "domain_name", "evaluate", "evaluate_encoder",
-    "load_trained", "match_ranks", "missing_modality", "probe_metrics", "relative_error",
-    "retrieval_metrics", "robustness_set",
+    "cross_modal_retrieval", "degradation", "domain_match", "domain_name", "evaluate",
+    "evaluate_encoder", "load_trained", "match_ranks", "missing_modality", "probe_metrics",
+    "relative_error", "retrieval_metrics", "retrieval_suite", "robustness_set", "within_groups",
 ]
 
 

@@ -10,7 +10,10 @@ relative errors and degradations:
   mean over families and severities >= 3; ``relative_error`` (all families), and per modality.
 - ``image_only_accuracy`` / ``text_only_accuracy``: missing-modality probe accuracy.
 - ``{i2r,r2i}_{R@1,R@5,R@10}``, ``..._mean_rank`` and ``..._mean_rank_perturbed``,
-  ``..._degradation`` (perturbed minus clean mean rank).
+  ``..._degradation`` (perturbed minus clean mean rank); ``..._within_mean_rank`` and
+  ``..._within_degradation``, the same with each query's gallery restricted to its own domain,
+  and ``..._domain_match``, the clean share of top-1 items from the query's domain (None when
+  the robustness set has one domain).
 
 Example:
     >>> aggregate([{"x": 1.0}, {"x": 3.0}])["x"]
@@ -65,6 +68,11 @@ def headline(result: dict[str, Any]) -> dict[str, float | None]:
         h[f"{short}_mean_rank"] = ret["clean"][key]["mean_rank"]
         h[f"{short}_mean_rank_perturbed"] = ret["perturbed"][key]["mean_rank"]
         h[f"{short}_degradation"] = ret["degradation"][key]["delta"]
+        within = ret.get("within_domain")
+        h[f"{short}_within_mean_rank"] = within["clean"][key]["mean_rank"] if within else None
+        h[f"{short}_within_degradation"] = (within["degradation"][key]["delta"] if within
+                                            else None)
+        h[f"{short}_domain_match"] = within["clean"][key]["domain_match"] if within else None
     return h
 
 

@@ -32,6 +32,10 @@ ROWS = (
     ("i2r_mean_rank_perturbed", "Image->report mean rank, perturbed", 1),
     ("i2r_degradation", "Image->report mean-rank degradation", 1),
     ("r2i_degradation", "Report->image mean-rank degradation", 1),
+    ("i2r_domain_match", "Image->report top-1 from the query's domain, clean (%)", 100),
+    ("i2r_within_mean_rank", "Image->report mean rank within domain, clean", 1),
+    ("i2r_within_degradation", "Image->report within-domain degradation", 1),
+    ("r2i_within_degradation", "Report->image within-domain degradation", 1),
 )
 
 

@@ -5,6 +5,13 @@ Study ``i``'s image matches study ``i``'s report, so the ground truth is the dia
 ``1 + #(gallery items scoring higher) + 0.5 * #(other items scoring the same)``: ties count
 half, so a constant similarity matrix ranks every match in the middle instead of first.
 
+**Within-domain** retrieval (``groups``: each study's domain) ranks each query against the
+gallery items of its own domain only. Set beside the whole-gallery figures, it separates
+retrieving *content* from recognising the *domain*: a model that matches a scanner's look to a
+report style ranks the other domains' items last without reading the findings, and loses that
+cue when a corruption changes the look. :func:`domain_match` gives the share of queries whose
+top-ranked item is from their own domain.
+
 **Degradation** under perturbation is the *additive* change in mean rank,
 ``perturbed mean rank - clean mean rank`` (the figure quoted for ROCO, "from over 16 to
 4.1"); :func:`degradation` also gives the ratio ``perturbed / clean``.
@@ -15,6 +22,9 @@ Example:
     [1.0, 3.0, 1.0]
     >>> retrieval_metrics(sim, ks=(1, 2))
     {'R@1': 0.666..., 'R@2': 0.666..., 'mean_rank': 1.666..., 'median_rank': 1.0}
+    >>> groups = torch.tensor([0, 0, 1])
+    >>> match_ranks(within_groups(sim, groups)).tolist(), domain_match(sim, groups)
+    ([1.0, 2.0, 1.0], 0.666...)
 """
 
 from __future__ import annotations
@@ -40,6 +50,23 @@ def match_ranks(similarity: torch.Tensor) -> torch.Tensor:
     return 1.0 + higher + 0.5 * ties
 
 
+def within_groups(similarity: torch.Tensor, groups: torch.Tensor) -> torch.Tensor:
+    """``similarity`` with every gallery item outside the query's group set to ``-inf``
+    (square matrix; ``groups[i]`` is the group of query ``i`` and of gallery item ``i``)."""
+    groups = torch.as_tensor(groups)
+    if groups.shape != similarity.shape[:1] or similarity.ndim != 2:
+        raise InputError(f"groups {tuple(groups.shape)} must give one group per row of the "
+                         f"(N, N) similarity {tuple(similarity.shape)}")
+    other = groups[:, None].to(similarity.device) != groups[None, :].to(similarity.device)
+    return similarity.masked_fill(other, float("-inf"))
+
+
+def domain_match(similarity: torch.Tensor, groups: torch.Tensor) -> float:
+    """Share of queries whose top-ranked gallery item is in the query's own group."""
+    groups = torch.as_tensor(groups).to(similarity.device)
+    return float((groups[similarity.argmax(1)] == groups).double().mean())
+
+
 def retrieval_metrics(similarity: torch.Tensor, ks: Sequence[int] = KS) -> dict[str, float]:
     """``R@K`` for each ``k`` (fraction of queries whose match ranks ``<= k``), mean and median
     rank, for row queries against column gallery items."""
@@ -51,8 +78,13 @@ def retrieval_metrics(similarity: torch.Tensor, ks: Sequence[int] = KS) -> dict[
 
 
 def cross_modal_retrieval(image_emb: torch.Tensor, text_emb: torch.Tensor,
-                          ks: Sequence[int] = KS) -> dict[str, dict[str, float]]:
+                          ks: Sequence[int] = KS, groups: torch.Tensor | None = None
+                          ) -> dict[str, dict[str, float]]:
     """Both directions from paired embeddings (cosine similarity).
+
+    ``groups``: ``(N,)`` domain of each study; each query is then ranked against its own
+    domain's gallery items only (within-domain retrieval), and each direction also gets
+    ``domain_match`` (:func:`domain_match` of the whole-gallery similarity).
 
     Returns:
         ``{"image_to_report": metrics, "report_to_image": metrics}``.
@@ -61,8 +93,14 @@ def cross_modal_retrieval(image_emb: torch.Tensor, text_emb: torch.Tensor,
         raise InputError(f"image {tuple(image_emb.shape)} and report {tuple(text_emb.shape)} "
                          "embeddings must be paired row by row")
     sim = F.normalize(image_emb.double(), dim=1) @ F.normalize(text_emb.double(), dim=1).T
-    return {"image_to_report": retrieval_metrics(sim, ks),
-            "report_to_image": retrieval_metrics(sim.T, ks)}
+    out = {}
+    for direction, s in (("image_to_report", sim), ("report_to_image", sim.T)):
+        if groups is None:
+            out[direction] = retrieval_metrics(s, ks)
+        else:
+            out[direction] = {**retrieval_metrics(within_groups(s, groups), ks),
+                              "domain_match": domain_match(s, groups)}
+    return out
 
 
 def degradation(clean: dict[str, float], perturbed: dict[str, float]) -> dict[str, float]:

@@ -16,7 +16,9 @@ Protocol (fixed; nothing is tuned on evaluation data):
   embedding with the report absent (``image_only``), the image absent (``text_only``) or
   neither (``both``).
 - **Retrieval**: image-to-report and report-to-image on the contrastive projections, clean
-  and with both sides corrupted at ``retrieval_severity`` (:meth:`CorruptionBank.mixed`).
+  and with both sides corrupted at ``retrieval_severity`` (:meth:`CorruptionBank.mixed`);
+  with several domains in the robustness set, also within each domain (the gallery
+  restricted to the query's domain), which separates content from domain recognition.
 
 Example:
     >>> train = EvalSet.synthetic(2, 32, [("cr", None)])
@@ -123,16 +125,31 @@ def corruption_suite(encoder: FrozenEncoder, probe: LinearProbe, bank: Corruptio
             "mean_relative_error": mean_re}
 
 
-def retrieval_suite(encoder: FrozenEncoder, bank: CorruptionBank, clean: dict[str, Any],
-                    severity: int) -> dict[str, Any]:
-    """Clean (``clean``: :func:`cross_modal_retrieval` of the clean set) and perturbed
-    retrieval and the mean-rank degradation per direction."""
+def retrieval_suite(encoder: FrozenEncoder, bank: CorruptionBank,
+                    clean_emb: dict[str, torch.Tensor], severity: int,
+                    domains: torch.Tensor | None = None) -> dict[str, Any]:
+    """Clean (``clean_emb``: the encoder's embeddings of the bank's clean studies) and
+    perturbed retrieval and the mean-rank degradation per direction.
+
+    ``domains``: each bank study's domain; when there are several, ``within_domain`` holds
+    the same three entries with each query ranked against its own domain's items only (and
+    the share of top-1 items from the query's domain, ``domain_match``).
+    """
     images, texts = bank.mixed(severity)
     emb = encoder.embed(images, texts)
+    clean = cross_modal_retrieval(clean_emb["image_contrast"], clean_emb["text_contrast"])
     perturbed = cross_modal_retrieval(emb["image_contrast"], emb["text_contrast"])
-    return {"gallery_size": len(texts), "severity": severity, "clean": clean,
-            "perturbed": perturbed,
-            "degradation": {d: degradation(clean[d], perturbed[d]) for d in clean}}
+    out = {"gallery_size": len(texts), "severity": severity, "clean": clean,
+           "perturbed": perturbed,
+           "degradation": {d: degradation(clean[d], perturbed[d]) for d in clean}}
+    if domains is not None and len(domains.unique()) > 1:
+        within = {tag: cross_modal_retrieval(e["image_contrast"], e["text_contrast"],
+                                             groups=domains)
+                  for tag, e in (("clean", clean_emb), ("perturbed", emb))}
+        within["degradation"] = {d: degradation(within["clean"][d], within["perturbed"][d])
+                                 for d in clean}
+        out["within_domain"] = within
+    return out
 
 
 def evaluate_encoder(encoder: FrozenEncoder, train: EvalSet, test: EvalSet, *,
@@ -163,7 +180,8 @@ def evaluate_encoder(encoder: FrozenEncoder, train: EvalSet, test: EvalSet, *,
     result["corruption"] = corruption_suite(encoder, probe, bank, robust.labels,
                                             robust.observations, clean, severities, progress,
                                             retrieval=(clean_retrieval, retrieval_severity))
-    result["retrieval"] = retrieval_suite(encoder, bank, clean_retrieval, retrieval_severity)
+    result["retrieval"] = retrieval_suite(encoder, bank, clean_emb, retrieval_severity,
+                                          robust.domains)
     if progress:
         progress("retrieval")
     return result
