@@ -94,6 +94,8 @@ def test_within_domain_ranks_ignore_other_domains():
     assert domain_match(sim, torch.zeros(4)) == 1.0
     with pytest.raises(InputError, match="one group per row"):
         within_groups(sim, torch.tensor([0, 1]))
+    with pytest.raises(InputError, match="one group per row"):
+        domain_match(sim, torch.zeros(5))
     both = cross_modal_retrieval(torch.eye(4), torch.eye(4), groups=groups)
     assert both["image_to_report"]["mean_rank"] == 1.0
     assert both["report_to_image"]["domain_match"] == 1.0

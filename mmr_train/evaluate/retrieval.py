@@ -50,20 +50,25 @@ def match_ranks(similarity: torch.Tensor) -> torch.Tensor:
     return 1.0 + higher + 0.5 * ties
 
 
-def within_groups(similarity: torch.Tensor, groups: torch.Tensor) -> torch.Tensor:
-    """``similarity`` with every gallery item outside the query's group set to ``-inf``
-    (square matrix; ``groups[i]`` is the group of query ``i`` and of gallery item ``i``)."""
+def _groups_on(similarity: torch.Tensor, groups: torch.Tensor) -> torch.Tensor:
+    """``groups`` checked against the square ``similarity`` and moved to its device."""
     groups = torch.as_tensor(groups)
     if groups.shape != similarity.shape[:1] or similarity.ndim != 2:
         raise InputError(f"groups {tuple(groups.shape)} must give one group per row of the "
                          f"(N, N) similarity {tuple(similarity.shape)}")
-    other = groups[:, None].to(similarity.device) != groups[None, :].to(similarity.device)
-    return similarity.masked_fill(other, float("-inf"))
+    return groups.to(similarity.device)
+
+
+def within_groups(similarity: torch.Tensor, groups: torch.Tensor) -> torch.Tensor:
+    """``similarity`` with every gallery item outside the query's group set to ``-inf``
+    (square matrix; ``groups[i]`` is the group of query ``i`` and of gallery item ``i``)."""
+    groups = _groups_on(similarity, groups)
+    return similarity.masked_fill(groups[:, None] != groups[None, :], float("-inf"))
 
 
 def domain_match(similarity: torch.Tensor, groups: torch.Tensor) -> float:
     """Share of queries whose top-ranked gallery item is in the query's own group."""
-    groups = torch.as_tensor(groups).to(similarity.device)
+    groups = _groups_on(similarity, groups)
     return float((groups[similarity.argmax(1)] == groups).double().mean())
 
 

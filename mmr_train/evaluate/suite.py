@@ -172,16 +172,14 @@ def evaluate_encoder(encoder: FrozenEncoder, train: EvalSet, test: EvalSet, *,
     robust = robustness_set(train, test, robustness_n)
     if bank is None:
         bank = CorruptionBank(robust.images, robust.reports)
-    clean_emb = encoder.embed(bank.images, bank.texts)
-    clean_retrieval = cross_modal_retrieval(clean_emb["image_contrast"],
-                                            clean_emb["text_contrast"])
     result["missing_modality"] = missing_modality(encoder, probe, robust)
     clean = result["missing_modality"]["both"]
+    retrieval = retrieval_suite(encoder, bank, encoder.embed(bank.images, bank.texts),
+                                retrieval_severity, robust.domains)
     result["corruption"] = corruption_suite(encoder, probe, bank, robust.labels,
                                             robust.observations, clean, severities, progress,
-                                            retrieval=(clean_retrieval, retrieval_severity))
-    result["retrieval"] = retrieval_suite(encoder, bank, clean_emb, retrieval_severity,
-                                          robust.domains)
+                                            retrieval=(retrieval["clean"], retrieval_severity))
+    result["retrieval"] = retrieval
     if progress:
         progress("retrieval")
     return result
