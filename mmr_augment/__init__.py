@@ -8,7 +8,9 @@ Example:
     True
 """
 
-from . import text  # noqa: F401  (registers the text ops for from_config / replay)
+import importlib
+from typing import Any
+
 from .batch import MODES, PerturbedBatch
 from .compose import OneOf, Sequential, SomeOf
 from .config import load_config, save_config
@@ -28,7 +30,7 @@ from .image import *  # noqa: F403
 from .image import __all__ as _image_all
 from .params import Choice, ParamSpec, choice
 from .policy import MultiModalPolicy, with_severity
-from .style import ReportStyle, ScannerStyle
+from .style import ScannerStyle
 
 __all__ = [
     "FAMILIES", "REGISTRY", "Params", "Perturbation", "from_config", "params_from_json",
@@ -37,6 +39,18 @@ __all__ = [
     "Choice", "ParamSpec", "choice", "MODES", "PerturbedBatch", "MultiModalPolicy",
     "with_severity", *_image_all,
     "ScannerStyle",
-    "ReportStyle",
+    "ReportStyle",  # noqa: F405  (loaded on first use by __getattr__ below)
 ]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    # The report stack (spaCy, scispacy, NLTK: the `text` extra) loads on first use, so image
+    # work never imports it; from_config and replay load it when a config names a text op.
+    if name == "text":
+        return importlib.import_module(".text", __name__)
+    if name == "ReportStyle":
+        from .style import ReportStyle
+
+        return ReportStyle
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

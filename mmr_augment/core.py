@@ -315,7 +315,16 @@ def from_config(config: Mapping[str, Any]) -> Perturbation:
                           f"run `mmr-augment list` for the op names")
     name = config["type"]
     cls = REGISTRY.get(name) if isinstance(name, str) else None
+    absent: list[str] = []
+    if cls is None and isinstance(name, str):
+        from .extras import load_optional_ops
+
+        absent = load_optional_ops()
+        cls = REGISTRY.get(name)
     if cls is None:
+        if absent:
+            raise ConfigError(f"unknown op type {name!r}; if it is a text op or ReportStyle, "
+                              f"install the report stack: pip install 'mmr[{absent[0]}]'")
         close = difflib.get_close_matches(str(name), list(REGISTRY), n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise ConfigError(f"unknown op type {name!r}{hint} (`mmr-augment list` shows all)")
