@@ -21,7 +21,7 @@ EXTRA_ONLY: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "preview": (("matplotlib", "tqdm"), ("mmr_augment/_preview.py",)),
     "train": (("tokenizers", "monai", "spacy", "matplotlib", "tqdm"), ("mmr_train/*",)),
 }
-_LEFT_OUT: dict[str, str] = {}
+_LEFT_OUT: dict[str, str] = {}  # pattern -> extra
 
 
 def pytest_ignore_collect(collection_path, config):
@@ -30,9 +30,9 @@ def pytest_ignore_collect(collection_path, config):
     except ValueError:
         return None
     for extra, (modules, patterns) in EXTRA_ONLY.items():
-        if any(fnmatch(rel, p) or rel == p.removesuffix("/*") for p in patterns) and \
-                missing(*modules):
-            _LEFT_OUT[rel] = extra
+        hit = next((p for p in patterns if fnmatch(rel, p) or rel == p.removesuffix("/*")), None)
+        if hit and missing(*modules):
+            _LEFT_OUT[hit] = extra
             return True
     return None
 
@@ -40,5 +40,5 @@ def pytest_ignore_collect(collection_path, config):
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if _LEFT_OUT:
         terminalreporter.section("left out: the extra they need is not installed")
-        for rel, extra in sorted(_LEFT_OUT.items()):
-            terminalreporter.write_line(f"{rel}  (mmr[{extra}])")
+        for pattern, extra in sorted(_LEFT_OUT.items()):
+            terminalreporter.write_line(f"{pattern}  (mmr[{extra}])")

@@ -5,6 +5,10 @@ Every registered text op must appear in ``ALL`` (tests/test_text_contract.py fai
 
 from __future__ import annotations
 
+import pytest
+
+pytest.importorskip("spacy", reason="needs the text extra: pip install 'mmr[text]'")
+
 from mmr_augment.text import LateralitySwap, NegationFlip, SentenceDeletion, Typo, WordDropout
 
 #: Constructor kwargs per registered text op (random, per-sample varying strengths).
