@@ -17,7 +17,8 @@ EXTRA_ONLY: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "text": (("spacy", "scispacy", "nltk"),
              ("mmr_augment/text/*", "mmr_augment/style/report.py",
               "mmr_augment/style/_report_*.py")),
-    "monai": (("monai", "einops"), ("mmr_augment/integrations/monai.py",)),
+    "monai": (("monai", "einops"), ("mmr_augment/integrations/monai.py",
+                                     "mmr_augment/integrations/__init__.py")),
     "preview": (("matplotlib", "tqdm"), ("mmr_augment/_preview.py",)),
     "train": (("tokenizers", "monai", "spacy", "matplotlib", "tqdm"), ("mmr_train/*",)),
 }

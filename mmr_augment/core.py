@@ -322,12 +322,12 @@ def from_config(config: Mapping[str, Any]) -> Perturbation:
         absent = load_optional_ops()
         cls = REGISTRY.get(name)
     if cls is None:
-        if absent:
-            raise ConfigError(f"unknown op type {name!r}; if it is a text op or ReportStyle, "
-                              f"install the report stack: pip install 'mmr[{absent[0]}]'")
         close = difflib.get_close_matches(str(name), list(REGISTRY), n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise ConfigError(f"unknown op type {name!r}{hint} (`mmr-augment list` shows all)")
+        extra = "".join(f"; text ops and ReportStyle need the report stack: pip install "
+                        f"'mmr[{e}]'" for e in absent)
+        raise ConfigError(f"unknown op type {name!r}{hint} (`mmr-augment list` shows all)"
+                          f"{extra}")
     kwargs = {k: _from_plain(v) for k, v in config.items() if k != "type"}
     sig = inspect.signature(cls.__init__)
     accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values())

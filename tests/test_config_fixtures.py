@@ -13,6 +13,10 @@ import torch
 
 import mmr_augment as ma
 from mmr_augment.config import read_config_file
+from mmr_augment.extras import missing
+
+needs_text = pytest.mark.skipif(bool(missing("spacy", "scispacy", "nltk")),
+                                reason="needs the text extra: pip install 'mmr[text]'")
 
 HERE = Path(__file__).parent / "data" / "configs"
 EXPECTED = json.loads((HERE / "expected_params.json").read_text())
@@ -25,6 +29,7 @@ def test_stored_config_loads_round_trips_and_draws_the_stored_params(name):
     assert ma.params_to_json(op.sample(3, 7)) == EXPECTED[name]
 
 
+@needs_text
 def test_stored_policy_replays_from_its_stored_params():
     policy = ma.load_config(HERE / "policy.yaml")
     params = ma.params_from_json(EXPECTED["policy.yaml"])

@@ -51,9 +51,12 @@ def test_import_and_image_use_load_no_optional_stack():
     assert got["heavy"] == [] and not got["text"]
 
 
-@pytest.mark.parametrize("argv", [["mmr_augment.cli", "--help"],
-                                  ["mmr_augment.cli", "list"],
-                                  ["mmr_train.cli", "--help"]])
+@pytest.mark.parametrize("argv", [
+    ["mmr_augment.cli", "--help"],
+    ["mmr_augment.cli", "list"],
+    pytest.param(["mmr_train.cli", "--help"], marks=pytest.mark.skipif(
+        bool(missing("tokenizers")), reason="needs the train extra: pip install 'mmr[train]'")),
+])
 def test_cli_help_and_list_load_no_optional_stack(argv):
     module, *args = argv
     got = run_python(f"""
