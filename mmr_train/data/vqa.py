@@ -105,8 +105,12 @@ def _write_manifest(rows: Sequence[VQARow], path: Path, size: int | None) -> int
             relative = f"images/{dataset}/{Path(image_id).stem}.png"
             (base / relative).parent.mkdir(parents=True, exist_ok=True)
             if size is None:
-                with Image.open(group[0].image) as opened:
-                    opened.convert("L").save(base / relative, format="PNG")
+                try:
+                    with Image.open(group[0].image) as opened:
+                        opened.convert("L").save(base / relative, format="PNG")
+                except OSError as err:  # UnidentifiedImageError and FileNotFoundError too
+                    raise InputError(f"VQA image {group[0].image} cannot be read ({err}); the "
+                                     f"file is missing, corrupt or not an image") from err
             else:
                 write_png(base / relative, load_vqa_image(group[0].image, size))
             out.write({"id": f"{dataset}/{Path(image_id).stem}", "image": relative,

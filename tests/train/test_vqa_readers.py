@@ -217,8 +217,12 @@ def test_converters_build_from_a_root_with_training_rows_only(vqa_rad, slake, tm
         assert png.mode == "L" and png.size == (30, 20)  # own size when size is None
         assert np.array_equal(np.asarray(png), np.asarray(jpg.convert("L")))
     assert CONVERTERS["slake"](slake, tmp_path / "sl" / "m.csv", size=8) == 2
+    (vqa_rad / "images" / "synpic3.jpg").write_bytes(b"not a jpeg")
+    with pytest.raises(InputError, match="synpic3.jpg cannot be read"):
+        CONVERTERS["vqa-rad"](vqa_rad, tmp_path / "bad" / "m.csv")
 
 
+@pytest.mark.slow  # a real `mmr-train fit` subprocess: about a minute on 2 shared cores
 def test_mmr_train_fit_trains_on_a_vqa_manifest(vqa_rad, slake, tmp_path):
     from train_fit_cases import run_fit, write_config
 
