@@ -24,8 +24,35 @@ from .core import (
     slice_params,
 )
 from .errors import ConfigError, InputError, InputTypeError, MMRError
-from .image import *  # noqa: F403
-from .image import __all__ as _image_all
+from .image import (
+    JPEG,
+    BiasField,
+    Brightness,
+    Collimation,
+    Contrast,
+    Cutout,
+    DefocusBlur,
+    Gamma,
+    GaussianBlur,
+    GaussianNoise,
+    GridLines,
+    ImagePerturbation,
+    ImpulseNoise,
+    Invert,
+    Markers,
+    MotionBlur,
+    Pixelate,
+    PoissonNoise,
+    Quantize,
+    Resample,
+    Sharpen,
+    SpeckleNoise,
+    ToneCurve,
+    WindowLevel,
+    check_image,
+    per_sample,
+    to_float_image,
+)
 from .params import Choice, ParamSpec, choice
 from .policy import MultiModalPolicy, with_severity
 from .style import ReportStyle, ScannerStyle
@@ -35,8 +62,13 @@ __all__ = [
     "params_to_json", "replay", "slice_params", "OneOf", "Sequential", "SomeOf",
     "load_config", "save_config", "ConfigError", "InputError", "InputTypeError", "MMRError",
     "Choice", "ParamSpec", "choice", "MODES", "PerturbedBatch", "MultiModalPolicy",
-    "with_severity", *_image_all,
-    "ScannerStyle",
-    "ReportStyle",
+    "with_severity", "ScannerStyle", "ReportStyle",
+    # image
+    "ImagePerturbation", "check_image", "per_sample", "to_float_image",
+    "GaussianNoise", "ImpulseNoise", "PoissonNoise", "SpeckleNoise",
+    "GaussianBlur", "MotionBlur", "DefocusBlur", "Sharpen",
+    "Gamma", "Contrast", "Brightness", "WindowLevel", "ToneCurve", "Invert",
+    "BiasField", "Quantize",
+    "Cutout", "Pixelate", "Resample", "JPEG", "GridLines", "Collimation", "Markers",
 ]
 __version__ = "0.1.0"

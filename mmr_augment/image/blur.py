@@ -1,7 +1,7 @@
 """Blur families: Gaussian, motion and defocus blur (sharpening lives in ``sharpen.py``).
 
 Every sample has its own kernel; kernels are built batched on the image's device from kornia
-(``get_gaussian_kernel1d``, ``get_motion_kernel2d``, ``filter2d``; see ``_blur_kernels.py``)
+(``get_gaussian_kernel1d``, ``get_motion_kernel2d``, ``filter2d``; see ``_kernels/blur.py``)
 and applied in one grouped convolution with reflect padding.
 
 Severities for motion and defocus blur follow ImageNet-C, whose strengths are in pixels of a
@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 
 from ..core import Params
-from ._blur_kernels import (
+from ._kernels.blur import (
     disk_kernels,
     filter_per_sample,
     gaussian_blur,
@@ -23,9 +23,8 @@ from ._blur_kernels import (
     sample_odd,
 )
 from .base import ImagePerturbation
-from .sharpen import Sharpen
 
-__all__ = ["GaussianBlur", "MotionBlur", "DefocusBlur", "Sharpen"]
+__all__ = ["GaussianBlur", "MotionBlur", "DefocusBlur", "gaussian_blur"]
 
 
 class GaussianBlur(ImagePerturbation):

@@ -10,7 +10,7 @@ import torch
 
 from .._rng import draw_seeds, normal, uniform
 from ..core import Params
-from ._poisson import poisson_counts
+from ._kernels.poisson import poisson_counts
 from .base import ImagePerturbation, per_sample
 
 __all__ = ["GaussianNoise", "PoissonNoise", "SpeckleNoise", "ImpulseNoise"]
@@ -54,7 +54,7 @@ class PoissonNoise(ImagePerturbation):
     black); the optional additive Gaussian read noise is not. ``photons`` is the count at full
     scale. Severity (MedMNIST-C "shot"): photons 60 25 18 10 5. Counts come from a batched,
     seed-driven sampler (exact inverse CDF for any rate, searched from the Cornish-Fisher
-    quantile; see ``mmr_augment.image._poisson``), since ``torch.poisson`` cannot take a
+    quantile; see ``mmr_augment.image._kernels.poisson``), since ``torch.poisson`` cannot take a
     per-sample seed.
 
     Example:

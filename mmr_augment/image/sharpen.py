@@ -1,11 +1,11 @@
-"""Sharpening: unsharp mask with per-sample amount and blur sigma (re-exported by ``blur.py``)."""
+"""Sharpening: unsharp mask with per-sample amount and blur sigma."""
 
 from __future__ import annotations
 
 import torch
 
 from ..core import Params
-from ._blur_kernels import gaussian_blur
+from ._kernels.blur import gaussian_blur
 from .base import ImagePerturbation, per_sample
 
 __all__ = ["Sharpen"]

@@ -15,10 +15,10 @@ import torch
 from .._rng import draw_seeds, normal
 from ..core import Params
 from ..errors import ConfigError
-from ..image._blur_kernels import gaussian_blur
-from ..image._tone_curve import apply_lut
-from ..image._window import window_level
 from ..image.base import ImagePerturbation, per_sample
+from ..image.blur import gaussian_blur
+from ..image.display import window_level
+from ..image.tone_curve import apply_lut
 
 
 def noise_filter(height: int, width: int, beta: torch.Tensor, correlation: torch.Tensor,
