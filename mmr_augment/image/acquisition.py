@@ -63,10 +63,7 @@ class GridLines(ImagePerturbation):
         self.sharpness = self.spec("sharpness", sharpness, low=1, high=64, integer=True)
 
     def _sample(self, batch_size: int, generator: torch.Generator) -> Params:
-        return {"frequency": self.frequency.sample(batch_size, generator),
-                "angle": self.angle.sample(batch_size, generator),
-                "contrast": self.contrast.sample(batch_size, generator),
-                "sharpness": self.sharpness.sample(batch_size, generator),
+        return {**super()._sample(batch_size, generator),
                 "phase": 2 * math.pi * torch.rand(batch_size, generator=generator,
                                                   dtype=torch.float64)}
 

@@ -125,8 +125,5 @@ class DefocusBlur(ImagePerturbation):
         super().__init__(p=p, severity=severity, value_range=value_range)
         self.radius = self.spec("radius", radius, low=0.0, high=50.0)
 
-    def _sample(self, batch_size: int, generator: torch.Generator) -> Params:
-        return {"radius": self.radius.sample(batch_size, generator)}
-
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         return filter_per_sample(x, disk_kernels(params["radius"], x.device, x.dtype))

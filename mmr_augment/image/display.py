@@ -98,8 +98,5 @@ class Invert(ImagePerturbation):
         super().__init__(p=p, severity=severity, value_range=value_range)
         self.strength = self.spec("strength", strength, low=0.0, high=1.0)
 
-    def _sample(self, batch_size: int, generator: torch.Generator) -> Params:
-        return {"strength": self.strength.sample(batch_size, generator)}
-
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         return torch.lerp(x, kornia.enhance.invert(x), per_sample(params["strength"], x))

@@ -40,9 +40,6 @@ class JPEG(ImagePerturbation):
         super().__init__(p=p, severity=severity, value_range=value_range)
         self.quality = self.spec("quality", quality, low=1, high=100)
 
-    def _sample(self, batch_size: int, generator: torch.Generator) -> Params:
-        return {"quality": self.quality.sample(batch_size, generator)}
-
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         channels = x.shape[1]
         rgb = x.float().expand(-1, 3, -1, -1) if channels == 1 else x.float()

@@ -48,8 +48,5 @@ class Quantize(ImagePerturbation):
         super().__init__(p=p, severity=severity, value_range=value_range)
         self.bits = self.spec("bits", bits, low=1, high=16, integer=True)
 
-    def _sample(self, batch_size: int, generator: torch.Generator) -> Params:
-        return {"bits": self.bits.sample(batch_size, generator)}
-
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         return quantize(x, params["bits"])

@@ -54,9 +54,6 @@ class Pixelate(ImagePerturbation):
         super().__init__(p=p, severity=severity, value_range=value_range)
         self.scale = self.spec("scale", scale, low=1e-3, high=1.0)
 
-    def _sample(self, batch_size: int, generator: torch.Generator) -> Params:
-        return {"scale": self.scale.sample(batch_size, generator)}
-
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         b, c, h, w = x.shape
         size_y = resize_sizes(params["scale"].cpu(), h)

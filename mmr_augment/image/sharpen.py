@@ -39,10 +39,6 @@ class Sharpen(ImagePerturbation):
         self.amount = self.spec("amount", amount, low=0.0, high=20.0)
         self.sigma = self.spec("sigma", sigma, low=0.1, high=10.0)
 
-    def _sample(self, batch_size: int, generator: torch.Generator) -> Params:
-        return {"amount": self.amount.sample(batch_size, generator),
-                "sigma": self.sigma.sample(batch_size, generator)}
-
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         sigma = params["sigma"]
         size = 2 * torch.ceil(3.0 * sigma).to(torch.int64) + 1

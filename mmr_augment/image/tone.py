@@ -68,9 +68,6 @@ class Gamma(ImagePerturbation):
         _use_direction(self, direction)
         self.gamma = self.spec("gamma", gamma, low=1e-3, high=100.0)
 
-    def _sample(self, batch_size: int, generator: torch.Generator) -> Params:
-        return {"gamma": self.gamma.sample(batch_size, generator)}
-
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         # kornia's adjust_gamma with gain 1, minus its gain multiply and clamp: x ** gamma maps
         # [0, 1] onto itself (0 and 1 are fixed), so the input clamp of ``clamp_first`` (only
@@ -118,9 +115,6 @@ class Contrast(ImagePerturbation):
         super().__init__(p=p, severity=severity, value_range=value_range)
         _use_direction(self, direction)
         self.factor = self.spec("factor", factor, low=0.0, high=100.0)
-
-    def _sample(self, batch_size: int, generator: torch.Generator) -> Params:
-        return {"factor": self.factor.sample(batch_size, generator)}
 
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         # kornia's adjust_contrast_with_mean_subtraction in two passes over the image instead of
@@ -174,9 +168,6 @@ class Brightness(ImagePerturbation):
         super().__init__(p=p, severity=severity, value_range=value_range)
         _use_direction(self, direction)
         self.factor = self.spec("factor", factor, low=0.0, high=100.0)
-
-    def _sample(self, batch_size: int, generator: torch.Generator) -> Params:
-        return {"factor": self.factor.sample(batch_size, generator)}
 
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         return x * per_sample(params["factor"], x)

@@ -8,6 +8,7 @@ import torch
 import mmr_augment as ma
 from mmr_augment import ConfigError, GaussianNoise, OneOf, ParamSpec, Sequential, SomeOf, choice
 from mmr_augment.core import params_from_json, params_to_json, slice_params
+from mmr_augment.testing import isolated_registry
 
 
 @pytest.mark.parametrize("value, kind", [(0.1, "fixed"), ((0.1, 0.2), "range"),
@@ -179,9 +180,21 @@ def test_slice_params_nested():
 
 
 def test_registry_and_families():
-    with pytest.raises(TypeError, match="FAMILIES"):
+    with isolated_registry():
+        class Glare(ma.ImagePerturbation):  # a new family needs no edit of the contract
+            family = "glare"
+        assert "glare" in ma.families("image") and "glare" not in ma.families("text")
+
+        class _Hidden(ma.ImagePerturbation, abstract=True):
+            family = "hidden"
+        assert "_Hidden" not in ma.REGISTRY and "hidden" not in ma.families()
+    assert "glare" not in ma.families() and "Glare" not in ma.REGISTRY
+    assert {"gaussian_noise", "synonym", "composition", "policy"} <= set(ma.families())
+    with pytest.warns(DeprecationWarning, match="families"):
+        assert ma.families() == ma.FAMILIES
+    with pytest.raises(TypeError, match="snake_case"):
         class Bad(ma.ImagePerturbation):  # noqa: F841
-            family = "nonsense"
+            family = "Not A Family"
     with pytest.raises(TypeError, match="already registered"):
         class GaussianNoise(ma.ImagePerturbation):  # noqa: F811
             family = "gaussian_noise"
