@@ -17,6 +17,8 @@ import json
 import pytest
 import torch
 
+pytest.importorskip("tokenizers", reason="needs the train extra: pip install 'mmr[train]'")
+
 import mmr_augment as ma
 from mmr_augment.errors import ConfigError
 from mmr_augment.style import ScannerStyle

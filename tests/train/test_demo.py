@@ -2,6 +2,10 @@
 
 import json
 
+import pytest
+
+pytest.importorskip("tokenizers", reason="needs the train extra: pip install 'mmr[train]'")
+
 from mmr_train.demo import ABLATIONS, HELD_OUT, SOURCE, main, run_config
 from mmr_train.evaluate.compare import headline
 

@@ -5,6 +5,8 @@ import json
 import pytest
 import torch
 
+pytest.importorskip("tokenizers", reason="needs the train extra: pip install 'mmr[train]'")
+
 from mmr_augment.errors import InputError
 from mmr_train.cli import main
 from mmr_train.evaluate import EvalSet, FrozenEncoder, evaluate, load_trained

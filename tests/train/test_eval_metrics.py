@@ -5,6 +5,8 @@ import math
 import pytest
 import torch
 
+pytest.importorskip("tokenizers", reason="needs the train extra: pip install 'mmr[train]'")
+
 from mmr_augment.errors import InputError
 from mmr_train.evaluate import (
     CorruptionBank,

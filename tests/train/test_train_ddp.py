@@ -6,10 +6,13 @@ from __future__ import annotations
 import os
 import socket
 
+import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 from train_fit_cases import write_config
+
+pytest.importorskip("tokenizers", reason="needs the train extra: pip install 'mmr[train]'")
 
 from mmr_train.distributed import DistContext
 from mmr_train.fit_config import load_fit_config

@@ -6,6 +6,8 @@ from importlib import resources
 import pytest
 import torch
 
+pytest.importorskip("tokenizers", reason="needs the train extra: pip install 'mmr[train]'")
+
 from mmr_augment.errors import ConfigError, InputError
 from mmr_train.config import from_dict, load_config, preset, save_config
 from mmr_train.model import RobustMMR, prepare_inputs

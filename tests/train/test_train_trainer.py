@@ -9,6 +9,8 @@ import torch
 import yaml
 from train_fit_cases import write_config
 
+pytest.importorskip("tokenizers", reason="needs the train extra: pip install 'mmr[train]'")
+
 from mmr_augment.errors import ConfigError, InputError, InputTypeError
 from mmr_train.batching import BatchStream, collate_studies, fit_images
 from mmr_train.distributed import DistContext
