@@ -89,8 +89,9 @@ def _run(report: CheckReport, name: str, check: Callable[[], tuple[bool, str]]) 
         report.results[name] = (False, f"raised {type(e).__name__}: {e}".split("\n")[0])
 
 
-def check_perturbation(op: Perturbation | Callable[[Any], Any], *, images: torch.Tensor | Sequence[torch.Tensor]
-                       | None = None, reports: Sequence[str] | None = None,
+def check_perturbation(op: Perturbation | Callable[[Any], Any], *,
+                       images: torch.Tensor | Sequence[torch.Tensor] | None = None,
+                       reports: Sequence[str] | None = None,
                        device: str | torch.device = "cpu", severities: bool = True,
                        seed: int = 0, atol: float = 1e-4) -> CheckReport:
     """Run the contract battery on ``op`` and return a :class:`CheckReport` (never raises for a
