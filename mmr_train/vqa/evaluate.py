@@ -38,7 +38,7 @@ from typing import Any
 
 import torch
 
-from mmr_augment.errors import InputError
+from mmr_augment.errors import InputError, MMRError
 
 from ..data.vqa_rows import VQARow
 from ..distributed import derive_seed
@@ -172,15 +172,11 @@ def _perturbed(clean: _Scorer, xray: _Scorer | None, families: dict[str, VQAFami
         if scorer is None:
             skipped[name] = "X-ray-only family and no X-ray questions in this set"
             continue
-        per = {}
-        for s in severities:
-            if fam.modality == "image":
-                imgs = perturb_images(scorer.data.images, fam, s, seed)
-                cell = scorer.score(images=encode_images(scorer.model, imgs, scorer.bs))
-            else:
-                cache[name, s] = perturb_questions(scorer.questions, fam, s, seed)
-                cell = scorer.score(texts=scorer.encode_texts(cache[name, s]))
-            per[str(s)] = _summary(cell)
+        try:
+            per = {str(s): _summary(_condition(scorer, fam, s, seed, cache)) for s in severities}
+        except MMRError as e:
+            skipped[name] = f"cannot be applied here: {e}"
+            continue
         if fam.modality == "text" and all(cache[name, s] == scorer.questions
                                           for s in severities):
             skipped[name] = (f"changed none of the {len(scorer.questions)} questions at any "
@@ -210,6 +206,15 @@ def _perturbed(clean: _Scorer, xray: _Scorer | None, families: dict[str, VQAFami
             out[f"mean_{kind}"] = statistics.fmean(vals) if vals else None
         out["worst"] = {"family": worst, "mean": means[worst]}
     return out
+
+
+def _condition(scorer: _Scorer, fam: VQAFamily, severity: int, seed: int, cache: dict
+               ) -> dict[str, Any]:
+    if fam.modality == "image":
+        images = perturb_images(scorer.data.images, fam, severity, seed)
+        return scorer.score(images=encode_images(scorer.model, images, scorer.bs))
+    cache[fam.family, severity] = perturb_questions(scorer.questions, fam, severity, seed)
+    return scorer.score(texts=scorer.encode_texts(cache[fam.family, severity]))
 
 
 def _both(clean: _Scorer, image_fams: list[VQAFamily], text_fams: list[VQAFamily],

@@ -89,7 +89,7 @@ def _optimizer(model: VQAModel, cfg: VQAConfig) -> torch.optim.AdamW:
             (quiet if no_wd else decay).append(p)
         groups += [{"params": decay, "lr": lr, "weight_decay": cfg.weight_decay},
                    {"params": quiet, "lr": lr, "weight_decay": 0.0}]
-    return torch.optim.AdamW(groups)
+    return torch.optim.AdamW(groups, foreach=True)
 
 
 def validate(model: VQAModel, data: QuestionSet, vocab: AnswerVocab, batch_size: int
