@@ -17,7 +17,7 @@ OUT/data/probe_train/manifest.csv --test-manifest OUT/data/test/manifest.csv`` r
 
 Example:
     >>> cfg = run_config("robust_mmr", seed=2, steps=10, change=ABLATIONS["no_consistency"])
-    >>> cfg.model.loss.consistency, cfg.train.seed, cfg.views.scanner
+    >>> cfg.loss.consistency, cfg.train.seed, cfg.views.scanner
     (0.0, 2, ['cr', 'dr_flat_panel', 'soft_processing'])
 """
 
@@ -35,11 +35,11 @@ from typing import Any
 import torch
 import yaml
 
+from .config import fit_config_from_dict
 from .evaluate import CorruptionBank, EvalSet, FrozenEncoder, evaluate_encoder, robustness_set
 from .evaluate.compare import targets
 from .evaluate.demo_report import demo_markdown, write_figures
 from .evaluate.report import comparison_table, write_json
-from .fit_config import fit_config_from_dict
 from .sources import RenderedStudies
 from .trainer import Trainer
 from .views import DEFAULT_POLICY

@@ -7,11 +7,11 @@ import torch
 
 from mmr_augment.errors import InputError
 from mmr_train.cli import main
+from mmr_train.config import fit_config_from_dict
 from mmr_train.evaluate import EvalSet, FrozenEncoder, evaluate, load_trained
 from mmr_train.evaluate.compare import headline
 from mmr_train.evaluate.corruption import CorruptionBank
 from mmr_train.evaluate.retrieval import cross_modal_retrieval
-from mmr_train.fit_config import fit_config_from_dict
 from mmr_train.sources import RenderedStudies
 from mmr_train.trainer import Trainer
 
