@@ -6,6 +6,8 @@ import pytest
 import torch
 import yaml
 
+pytest.importorskip("tokenizers", reason="needs the train extra: pip install 'mmr[train]'")
+
 from mmr_augment.errors import ConfigError, InputError
 from mmr_train.checkpoint import load_checkpoint
 from mmr_train.vqa import finetune_vqa, load_vqa_run, toy_vqa_rows
