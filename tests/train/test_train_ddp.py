@@ -14,8 +14,8 @@ from train_fit_cases import write_config
 
 pytest.importorskip("tokenizers", reason="needs the train extra: pip install 'mmr[train]'")
 
+from mmr_train.config import load_fit_config
 from mmr_train.distributed import DistContext
-from mmr_train.fit_config import load_fit_config
 from mmr_train.metrics import MetricsLog
 from mmr_train.trainer import Trainer
 
