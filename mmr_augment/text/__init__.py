@@ -1,9 +1,10 @@
 """Clinical report text: parsing, lexicons, labeling and text perturbations."""
 
-from .labeler import OBSERVATIONS, label, laterality
+from .labeler import OBSERVATIONS, UNMENTIONED, label, labels_kept, laterality, report_labels
 from .lexicon import (
     Lexicon,
     abbreviations,
+    attribute_phrases,
     finding_phrases,
     hedges,
     load_lexicon,
@@ -18,8 +19,8 @@ from .parse import MAX_REPORT_CHARS, parse, parse_cache_info, set_parse_cache_si
 from .report import PROTECTED, Mention, Report, Section, TokenFlag
 
 __all__ = [
-    "OBSERVATIONS", "label", "laterality",
-    "Lexicon", "abbreviations", "finding_phrases", "hedges", "load_lexicon",
+    "OBSERVATIONS", "UNMENTIONED", "label", "labels_kept", "laterality", "report_labels",
+    "Lexicon", "abbreviations", "attribute_phrases", "finding_phrases", "hedges", "load_lexicon",
     "negation_triggers", "section_headers", "synonym_classes", "uncertainty_triggers",
     "wordnet_synonyms",
     "mine_abbreviations", "write_abbreviation_file",

@@ -220,6 +220,19 @@ def _verdict(text: str, lay: _Layout, i: int, j: int, lex: CompiledLexicon) -> i
     return _SAFE
 
 
+def inert_tokens(report: Report, lexicon: CompiledLexicon | None = None) -> list[bool]:
+    """Per token: whether dropping it alone, or replacing it by a word that is in no lexicon
+    phrase, provably keeps its sentence's reading (outside every phrase match, gap reach and
+    sided laterality window).
+
+    Example:
+        >>> from mmr_augment.text.parse import parse
+        >>> inert_tokens(parse("The heart size is normal."))
+        [True, False, False, True, False, True]
+    """
+    return _layout(report, lexicon or compile_lexicon(default_lexicon())).inert
+
+
 def kept_drops(report: Report, drops: list[int], lexicon: CompiledLexicon | None = None
                ) -> list[int] | None:
     """The dropped token indices (ascending; whole words inside sentences) whose sentences

@@ -1,7 +1,10 @@
 """Information-removing ops: sentence deletion, truncation and word dropout.
 
 They only ever remove whole sentences or unprotected, non-finding words, so a finding mention
-is either kept intact or dropped with its sentence: no polarity can flip.
+is either kept intact or dropped with its sentence: no polarity can flip. Sentences go only
+where the report-level labels of what stays are the original's or unmentioned
+(:func:`~mmr_augment.text.labeler.labels_kept`): deleting "Small left effusion." from "Small
+left effusion. Blunting may represent effusion." would turn a positive label uncertain.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import torch
 from ...core import Params
 from .._drops import kept_drops
 from ..base import TextPerturbation, draws, group_spans
+from ..labeler import aggregate, labels_kept, sentence_readings
 from ..report import Report, TokenFlag
 from ._rated import RatedTextOp, keep_one, per_row
 from ._tables import Sentences, Tokens, removal_spans
@@ -23,7 +27,9 @@ __all__ = ["SentenceDeletion", "Truncation", "WordDropout"]
 class SentenceDeletion(RatedTextOp):
     """Delete each body sentence with probability ``rate`` (headers stay).
 
-    Severity: rate .1 .2 .3 .4 .5. At least one sentence is kept unless ``allow_empty``.
+    Severity: rate .1 .2 .3 .4 .5. At least one sentence is kept unless ``allow_empty``, and
+    a drawn sentence stays where its deletion would change a report-level label other than
+    to unmentioned.
 
     Example:
         >>> op = SentenceDeletion(rate=0.5)
@@ -46,12 +52,69 @@ class SentenceDeletion(RatedTextOp):
         drop = sen.live & (u < per_row(params["rate"], sen.row))
         if not self.allow_empty:
             drop = keep_one(sen.row, len(reports), sen.live, drop, u)
+        first = np.cumsum(sen.counts) - sen.counts
+        for b in np.unique(sen.row[drop]).tolist():
+            drops = sen.pos[drop & (sen.row == b)].tolist()
+            kept = set(safe_deletions(reports[b], drops))
+            for k in drops:
+                drop[first[b] + k] = k in kept
         return group_spans(*_sentence_cuts(tok, sen, drop), len(reports))
+
+
+def _mute(reading) -> bool:
+    """A sentence reading that no report-level label depends on (normal statements aside)."""
+    return not reading or all(o == "No Finding" for o, _ in reading)
+
+
+def safe_deletions(report: Report, drops: list[int]) -> list[int]:
+    """The sentences of ``drops`` (ascending indices) that can go, taken greedily in order:
+    each one only if the labels of what stays are still the original's or unmentioned.
+
+    Example:
+        >>> from mmr_augment.text.parse import parse
+        >>> r = parse("Small left effusion. Blunting may represent effusion. No pneumothorax.")
+        >>> safe_deletions(r, [0, 2]), safe_deletions(r, [1, 2])
+        ([2], [1, 2])
+    """
+    readings = list(sentence_readings(report))
+    if all(_mute(readings[k]) for k in drops):
+        return drops
+    want = aggregate(readings)
+    out = []
+    for k in drops:
+        old, readings[k] = readings[k], None
+        if _mute(old) or labels_kept(want, aggregate(readings), "information_removing"):
+            out.append(k)
+        else:
+            readings[k] = old
+    return out
+
+
+def safe_cut(report: Report, keep: int) -> int:
+    """The fewest leading sentences, at least ``keep``, whose labels are the report's or
+    unmentioned (all of them when no shorter prefix is).
+
+    Example:
+        >>> from mmr_augment.text.parse import parse
+        >>> safe_cut(parse("No effusion. Small left effusion. Heart is normal."), 1)
+        2
+    """
+    readings = sentence_readings(report)
+    n = len(readings)
+    if all(_mute(r) for r in readings[keep:]):
+        return keep
+    want = aggregate(readings)
+    for k in range(keep, n):
+        if labels_kept(want, aggregate(readings[:k]), "information_removing"):
+            return k
+    return n
 
 
 class Truncation(TextPerturbation):
     """Cut the report's tail: drop the last ``fraction`` of body words, rounded up to whole
-    sentences (a sentence that crosses the cut goes). The first sentence always stays.
+    sentences (a sentence that crosses the cut goes). The first sentence always stays, and the
+    cut moves later where the labels of the kept part would differ from the report's other
+    than by being unmentioned.
 
     Severity: fraction .1 .2 .3 .4 .5.
 
@@ -84,6 +147,11 @@ class Truncation(TextPerturbation):
         cut = np.bincount(sen.row, sen.live & ~keep, len(reports)) > 0
         last = np.full(len(reports), -1)
         np.maximum.at(last, sen.row, np.where(keep, np.arange(len(sen.row)), -1))
+        first = np.cumsum(sen.counts) - sen.counts
+        for b in cut.nonzero()[0].tolist():
+            k = safe_cut(reports[b], int(sen.pos[last[b]]) + 1)
+            cut[b] = k < sen.counts[b]
+            last[b] = first[b] + k - 1
         ends = tok.end[sen.last[np.maximum(last, 0)]] if len(sen.row) else last
         return [[(int(e), len(r.text), "")] if c else []
                 for r, c, e in zip(reports, cut.tolist(), ends.tolist(), strict=True)]
