@@ -35,10 +35,10 @@ laterality window. Then the phrase matches, cue scopes and sides are those of th
 
 Example:
     >>> from mmr_augment.text.parse import parse
-    >>> r = parse("No acute pulmonary abnormality. The heart is normal.")
+    >>> r = parse("No acute pulmonary abnormality. The bones are intact.")
     >>> [r.tokens[k] for k in (2, 6)]
-    ['pulmonary', 'heart']
-    >>> kept_drops(r, [2, 6])  # "pulmonary" would make a normal statement; "heart" is fine
+    ['pulmonary', 'bones']
+    >>> kept_drops(r, [2, 6])  # "pulmonary" would make a normal statement; "bones" is fine
     [6]
 """
 
@@ -227,8 +227,8 @@ def inert_tokens(report: Report, lexicon: CompiledLexicon | None = None) -> list
 
     Example:
         >>> from mmr_augment.text.parse import parse
-        >>> inert_tokens(parse("The heart size is normal."))
-        [True, False, False, True, False, True]
+        >>> inert_tokens(parse("Mild cardiomegaly. Heart size is normal."))
+        [True, False, True, False, False, False, False, False]
     """
     return _layout(report, lexicon or compile_lexicon(default_lexicon())).inert
 

@@ -171,8 +171,10 @@ class WordDropout(RatedTextOp):
     Severity: rate .1 .2 .3 .4 .5.
 
     Example:
-        >>> WordDropout(rate=0.5)(["The heart size is within normal limits."], generator=3).texts
-        ['The size normal limits.']
+        >>> op = WordDropout(rate=0.5)
+        >>> op(["The heart size is within normal limits. Mild scarring at the lung bases."],
+        ...    generator=1).texts
+        ['The heart size within normal limits. Mild scarring at bases.']
     """
 
     family = "word_dropout"

@@ -87,11 +87,14 @@ class Typo(RatedTextOp):
     words, laterality, numbers, ``XXXX``, headers) and, with ``protect_findings`` (default),
     outside every finding, attribute or cue phrase match and the reach of its gaps and side
     windows (:func:`~mmr_augment.text._drops.inert_tokens`), so the labeler's reading is
-    unchanged. A typo that would spell a word of any lexicon phrase is skipped. Severity: rate .1 .2 .3 .4 .5 of eligible words.
+    unchanged. A typo that would spell a word of any lexicon phrase is skipped.
+    Severity: rate .1 .2 .3 .4 .5 of eligible words.
 
     Example:
-        >>> Typo(rate=0.5)(["The heart size is within normal limits."], generator=1).texts
-        ['Thc hcart size is wituin normal limits.']
+        >>> op = Typo(rate=0.5)
+        >>> op(["Heart size is normal. Bony structures are intact without acute abnormality."],
+        ...    generator=2).texts
+        ['Heart size is normal. Bony strvctures are lntact without qcute abnormality.']
     """
 
     family = "typo"
