@@ -15,7 +15,7 @@ from .lexicon import (
     wordnet_synonyms,
 )
 from .mine import mine_abbreviations, write_abbreviation_file
-from .parse import MAX_REPORT_CHARS, parse, parse_cache_info, set_parse_cache_size
+from .parse import MAX_REPORT_CHARS, find_headers, parse, parse_cache_info, set_parse_cache_size
 from .report import PROTECTED, Mention, Report, Section, TokenFlag
 
 __all__ = [
@@ -24,7 +24,7 @@ __all__ = [
     "negation_triggers", "section_headers", "synonym_classes", "uncertainty_triggers",
     "wordnet_synonyms",
     "mine_abbreviations", "write_abbreviation_file",
-    "MAX_REPORT_CHARS", "parse", "parse_cache_info", "set_parse_cache_size",
+    "MAX_REPORT_CHARS", "find_headers", "parse", "parse_cache_info", "set_parse_cache_size",
     "PROTECTED", "Mention", "Report", "Section", "TokenFlag",
 ]
 
