@@ -112,8 +112,7 @@ class Typo(RatedTextOp):
         if self.protect_findings:
             eligible &= ~tok.has(TokenFlag.FINDING)
             if len(reports):
-                eligible &= np.concatenate([np.asarray(inert_tokens(r), dtype=bool)
-                                            for r in reports])
+                eligible &= np.concatenate([inert_tokens(r) for r in reports])
         pick = (eligible & (draws(seed, tok.counts) < per_row(params["rate"], tok.row)))
         pick = pick.nonzero()[0]
         u = [draws(seed, tok.counts, stream=k)[pick].tolist() for k in (1, 2, 3)]
