@@ -82,3 +82,26 @@ def test_the_issue_examples_keep_their_labels():
     for op in (mt.SentenceDeletion(rate=1.0), mt.Truncation(fraction=1.0)):
         outs = {op([effusion], generator=seed).texts[0] for seed in range(20)}
         assert all(mt.label(t)["Pleural Effusion"] == "positive" for t in outs), outs
+
+
+SENTENCES = ("No effusion.", "Small left effusion.", "Possible effusion.", "Heart size is normal.",
+             "Mild cardiomegaly.", "PA and lateral views.", "Degenerative changes.",
+             "ET tube in place.", "No pneumothorax.", "Stable cardiomediastinal silhouette.",
+             "Lungs are clear.", "INDICATION: Cough.", "IMPRESSION:")
+
+
+@settings(max_examples=150, deadline=None)
+@given(parts=st.lists(st.sampled_from(SENTENCES), min_size=1, max_size=7),
+       keep=st.integers(0, 7))
+def test_safe_cut_is_the_shortest_label_keeping_prefix(parts, keep):
+    from mmr_augment.text.labeler import aggregate, sentence_readings
+    from mmr_augment.text.ops.removal import safe_cut
+
+    report = mt.parse(" ".join(parts))
+    readings = sentence_readings(report)
+    keep = min(keep, len(readings))
+    want = aggregate(readings)
+    brute = next((k for k in range(keep, len(readings))
+                  if mt.labels_kept(want, aggregate(readings[:k]), "information_removing")),
+                 len(readings))
+    assert safe_cut(report, keep) == brute

@@ -94,6 +94,11 @@ def safe_cut(report: Report, keep: int) -> int:
     """The fewest leading sentences, at least ``keep``, whose labels are the report's or
     unmentioned (all of them when no shorter prefix is).
 
+    A prefix of ``k`` sentences keeps an observation's label when it holds none of its
+    mentions below the report's polarity, or already one at it: ``k <= low`` or ``k > top``
+    (first sentence with a lower / the report's polarity). No Finding, when the report is
+    abnormal: no reading sentence kept yet, or an abnormal one kept.
+
     Example:
         >>> from mmr_augment.text.parse import parse
         >>> safe_cut(parse("No effusion. Small left effusion. Heart is normal."), 1)
@@ -104,8 +109,27 @@ def safe_cut(report: Report, keep: int) -> int:
     if all(_mute(r) for r in readings[keep:]):
         return keep
     want = aggregate(readings)
+    low: dict[str, int] = {}
+    top: dict[str, int] = {}
+    first_sentence = first_abnormal = n
+    for k, reading in enumerate(readings):
+        if reading is None:
+            continue
+        first_sentence = min(first_sentence, k)
+        for observation, polarity in reading:
+            if observation not in want or observation == "No Finding":
+                if observation != "No Finding" and polarity != "negative":
+                    first_abnormal = min(first_abnormal, k)  # an "Other Finding"
+                continue
+            if observation != "Support Devices" and polarity != "negative":
+                first_abnormal = min(first_abnormal, k)
+            bound = top if polarity == want[observation] else low
+            bound.setdefault(observation, k)
+    rules = [(low[o], top.get(o, n)) for o in low]
+    if want["No Finding"] != "positive" and first_sentence < n:
+        rules.append((first_sentence, first_abnormal))
     for k in range(keep, n):
-        if labels_kept(want, aggregate(readings[:k]), "information_removing"):
+        if all(k <= a or k > b for a, b in rules):
             return k
     return n
 
