@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from ...core import Params
-from .._drops import kept_drops
+from .._drops import inert_tokens, kept_drops
 from ..base import TextPerturbation, draws, group_spans
 from ..labeler import aggregate, labels_kept, sentence_readings
 from ..report import Report, TokenFlag
@@ -187,10 +187,13 @@ class WordDropout(RatedTextOp):
     Finding-mention tokens, negation / uncertainty cues, laterality, numbers, ``XXXX``,
     headers and parts of glued words ("can" of "cannot") are never dropped; every sentence
     keeps at least one word. Spacing is restored from the original character spans.
-    With ``verify`` (default) drops that would let the labeler read a new phrase ("no acute
-    [pulmonary] abnormality" -> a normal statement) are undone, sentence by sentence: each
-    edited sentence is re-read on its own when the drops provably leave the report's structure
-    alone (:mod:`mmr_augment.text._drops`), else the edited text is re-parsed.
+    With ``verify`` (default) only words whose drop alone provably keeps their sentence's
+    reading are drawn (outside every cue, finding and attribute phrase match, gap reach and
+    sided laterality window: :func:`~mmr_augment.text._drops.inert_tokens`), and drops that
+    would still let the labeler read a new phrase ("no acute [pulmonary] abnormality" -> a
+    normal statement) are undone, sentence by sentence: each edited sentence is re-read on its
+    own when the drops provably leave the report's structure alone
+    (:mod:`mmr_augment.text._drops`), else the edited text is re-parsed.
     ``verify=False`` is about 2x faster and changes the reading of ~1.4% of real reports.
     Severity: rate .1 .2 .3 .4 .5.
 
@@ -198,7 +201,7 @@ class WordDropout(RatedTextOp):
         >>> op = WordDropout(rate=0.5)
         >>> op(["The heart size is within normal limits. Mild scarring at the lung bases."],
         ...    generator=1).texts
-        ['The heart size within normal limits. Mild scarring at bases.']
+        ['The heart size is within normal limits. Mild scarring at bases.']
     """
 
     family = "word_dropout"
@@ -213,6 +216,8 @@ class WordDropout(RatedTextOp):
         tok = Tokens.of(reports)
         u = draws(params["seed"], tok.counts)
         eligible = tok.whole_word & ~tok.protected & ~tok.has(TokenFlag.FINDING)
+        if self.verify and len(reports):  # words whose drop alone provably keeps the reading
+            eligible &= np.concatenate([inert_tokens(r) for r in reports])
         drop = eligible & (u < per_row(params["rate"], tok.row))
         n_sent = np.array([len(r.sentence_bounds) for r in reports], dtype=np.int64)
         # header tokens belong to no sentence (-1): park them in one extra group
