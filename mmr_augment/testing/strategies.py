@@ -121,8 +121,8 @@ def _sentence(template: str, phrase: str) -> str:
 def _phrases() -> tuple[tuple[str, str, bool], ...]:
     """(observation, phrase, is an attribute) of the shipped lexicon, without ``...`` gap
     phrases (their gap words would change the meaning) and the bare "heart" / "mediastinum"
-    (a side word before them names a heart border, not a side). tests/test_testing_kit.py checks
-    that the labeler reads every template back."""
+    (a side word before them names a heart border, not a side).
+    tests/testing/test_testing_kit.py checks that the labeler reads every template back."""
     from ..text.lexicon import attribute_phrases, finding_phrases
 
     found = [(o, p, False) for o, phrases in sorted(finding_phrases().items())
@@ -193,6 +193,8 @@ def batches(draw: st.DrawFn, *, max_batch: int = 4, **image_kwargs
 
 # ---------------------------------------------------------------------------- ops
 def _severity_ops(modality: str, effects: tuple[str, ...] | None) -> tuple[str, ...]:
+    if modality == "text":
+        from .. import text  # noqa: F401  (registers the text ops; names the extra if missing)
     return _constructible(modality, effects, tuple(sorted(REGISTRY)))
 
 

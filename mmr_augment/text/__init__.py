@@ -1,5 +1,6 @@
 """Clinical report text: parsing, lexicons, labeling and text perturbations."""
 
+from . import _extra_check  # noqa: F401  (first: a missing `text` extra names its install)
 from .labeler import OBSERVATIONS, UNMENTIONED, label, labels_kept, laterality, report_labels
 from .lexicon import (
     Lexicon,
