@@ -8,6 +8,8 @@ sentences that look alike but say nothing about either ("normal lung volumes").
 
 import pytest
 
+pytest.importorskip("spacy", reason="needs the text extra: pip install 'mmr[text]'")
+
 from mmr_augment.text import UNMENTIONED, label, report_labels
 
 CARDIOMEGALY_NEGATIVE = [

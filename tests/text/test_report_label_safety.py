@@ -11,6 +11,8 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+pytest.importorskip("spacy", reason="needs the text extra: pip install 'mmr[text]'")
+
 import mmr_augment.text as mt
 from mmr_augment.style import ReportStyle
 from mmr_augment.synthetic.findings import sample_findings
