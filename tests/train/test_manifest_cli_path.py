@@ -99,6 +99,9 @@ def test_pngs_and_a_reports_csv_to_fit_and_eval_without_yaml(tmp_path, capsys):
                  str(tmp_path / "eval"), "--robustness-n", "4", "--severities", "1"]) == 0
     result = json.loads((tmp_path / "eval" / "results.json").read_text())
     assert result["n_train"] == 16 and result["n_test"] == 16
+    report = (tmp_path / "eval" / "report.md").read_text()
+    assert f"Labels probed: {', '.join(result['observations'])}." in report
+    assert 'Held-out metrics show "-": every test domain is also a training domain' in report
 
 
 def test_fit_refuses_a_manifest_with_empty_reports_unless_drop_empty(tmp_path, capsys):
