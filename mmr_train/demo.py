@@ -176,13 +176,17 @@ def run_jobs(jobs: list[tuple[str, Any, Path]], data: dict[str, Any], clock: Clo
     if workers <= 1:
         return [train_and_evaluate(name, cfg, out, clock=clock, **data)
                 for name, cfg, out in jobs]
+    # Two-view runs (consistency on) cost about twice the others: start them first, so no
+    # process is left alone with a long run at the end.
+    order = sorted(range(len(jobs)),
+                   key=lambda i: jobs[i][1].model.loss_weights()["consistency"] == 0)
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context,
                              initializer=_start_worker, initargs=(data,)) as pool:
-        futures = [pool.submit(_run_job, *job) for job in jobs]
+        futures = {i: pool.submit(_run_job, *jobs[i]) for i in order}
         results = []
-        for future in futures:
-            result, stages = future.result()
+        for i in range(len(jobs)):
+            result, stages = futures[i].result()
             clock.stages.update(stages)
             results.append(result)
     return results

@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from mmr_train.demo import QUICK, run_demo
 
 
@@ -10,6 +12,7 @@ def without_timings(results):
     return {**results, "meta": meta}
 
 
+@pytest.mark.slow  # two quick demos; test_demo.py's quick run already takes the parallel path
 def test_parallel_quick_demo_equals_serial(tmp_path):
     run_demo(tmp_path / "serial", seeds=1, size=QUICK, workers=1)
     parallel = run_demo(tmp_path / "parallel", seeds=1, size=QUICK, workers=2)
