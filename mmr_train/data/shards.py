@@ -31,6 +31,7 @@ from __future__ import annotations
 import io
 import itertools
 import json
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -197,7 +198,9 @@ class ShardStream:
                  channels: int, num_workers: int = 0) -> None:
         self.dataset, self.batch_size = dataset, batch_size
         self.image_size, self.channels = image_size, channels
-        self.loader = DataLoader(dataset, batch_size=None, num_workers=num_workers)
+        # Its own generator: a new iterator must not advance the global RNG (exact resume).
+        self.loader = DataLoader(dataset, batch_size=None, num_workers=num_workers,
+                                 generator=torch.Generator().manual_seed(0))
         self.epoch, self.index, self.consumed = 0, 0, {}
         self._iter: Iterator[dict[str, Any]] | None = None
 
@@ -206,14 +209,21 @@ class ShardStream:
         return self.epoch, self.index
 
     def state_dict(self) -> dict[str, Any]:
-        """Epoch, batch index and samples consumed per DataLoader worker."""
-        return {"epoch": self.epoch, "index": self.index, "consumed": dict(self.consumed)}
+        """Epoch, batch index, worker count and samples consumed per DataLoader worker."""
+        return {"epoch": self.epoch, "index": self.index, "consumed": dict(self.consumed),
+                "workers": self.loader.num_workers}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Continue from :meth:`state_dict`."""
+        """Continue from :meth:`state_dict`; with another worker count the workers read other
+        shards, so the epoch restarts from its beginning (with a warning)."""
         self.epoch, self.index = int(state["epoch"]), int(state["index"])
         self.consumed = {int(k): int(v) for k, v in state["consumed"].items()}
         self._iter = None
+        if state.get("workers", self.loader.num_workers) != self.loader.num_workers:
+            warnings.warn(f"the shard stream was saved with {state['workers']} DataLoader "
+                          f"workers, this run has {self.loader.num_workers}: epoch "
+                          f"{self.epoch} restarts from its beginning", stacklevel=2)
+            self.index, self.consumed = 0, {}
 
     def seek(self, epoch: int, index: int) -> None:
         """Restart epoch ``epoch`` from its beginning (used when the world size changed)."""

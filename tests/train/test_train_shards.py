@@ -111,14 +111,19 @@ def test_trainer_resumes_mid_epoch_on_shards_bit_identically(shards, tmp_path):
     whole = Trainer(load_fit_config(config), tmp_path / "whole", progress=False, ctx=ctx)
     whole.fit()
     assert whole.stream.position() == (1, 1)             # 2 batches an epoch: crossed one
-    short = write_config(tmp_path / "cfg", data=data, train={**train, "max_steps": 1})
-    Trainer(load_fit_config(short), tmp_path / "cut", progress=False, ctx=ctx).fit()
+    cut = Trainer(load_fit_config(config), tmp_path / "cut", progress=False, ctx=ctx)
+    cut.train_step()                                     # stopped after one step
+    cut.save_checkpoint()
+    del cut
     resumed = Trainer(load_fit_config(config), tmp_path / "cut", resume=True, progress=False,
                       ctx=ctx)
     assert resumed.step == 1 and resumed.stream.state_dict()["consumed"] == {0: 2, 1: 2}
     resumed.fit()
     a, b = whole.model.state_dict(), resumed.model.state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)
+    with pytest.warns(UserWarning, match="restarts from its beginning"):
+        resumed.stream.load_state_dict({**resumed.stream.state_dict(), "workers": 1})
+    assert resumed.stream.state_dict()["consumed"] == {}
 
 
 def test_missing_shards_and_path_are_clear(tmp_path):
