@@ -24,8 +24,17 @@ ENGINES = ("local", "ray")
 Rows = list[dict[str, Any]]
 
 
-def _start_worker() -> None:
+# The job of this worker process, sent once by _start_worker rather than with every chunk.
+_WORKER_JOB: dict[str, CorruptionJob] = {}
+
+
+def _start_worker(job: CorruptionJob) -> None:
     torch.set_num_threads(1)
+    _WORKER_JOB["job"] = job
+
+
+def _run_in_worker(chunk: Chunk) -> Rows:
+    return run_chunk(_WORKER_JOB["job"], chunk)
 
 
 def run_local(job: CorruptionJob, chunks: list[Chunk], workers: int
@@ -38,8 +47,8 @@ def run_local(job: CorruptionJob, chunks: list[Chunk], workers: int
         return
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(min(workers, len(chunks)), mp_context=context,
-                             initializer=_start_worker) as pool:
-        futures = {pool.submit(run_chunk, job, c): c for c in chunks}
+                             initializer=_start_worker, initargs=(job,)) as pool:
+        futures = {pool.submit(_run_in_worker, c): c for c in chunks}
         for future in as_completed(futures):
             yield futures[future], future.result()
 
