@@ -87,9 +87,9 @@ class Trainer:
         self.views = ViewPerturber(cfg, self.policy)
         self.generators = {p: torch.Generator() for p in PURPOSES}
         self._seed_generators(0)
-        self.stream = batch_stream(self.dataset, t.batch_size, t.seed, cfg.model.model.image_size,
-                                  cfg.model.model.channels, self.ctx.rank, self.ctx.world_size,
-                                  cfg.data.num_workers)
+        self.stream = batch_stream(self.dataset, t.batch_size, t.seed,
+                                   cfg.model.model.image_size, cfg.model.model.channels,
+                                   self.ctx.rank, self.ctx.world_size, cfg.data.num_workers)
         self.step = 0
         if resume and latest is not None:
             self._restore(latest)
