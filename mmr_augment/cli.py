@@ -42,7 +42,7 @@ def describe_op(name: str) -> dict[str, Any]:
         if pname == "self" or param.kind in (param.VAR_KEYWORD, param.VAR_POSITIONAL):
             continue
         default = param.default
-        args[pname] = None if default is inspect.Parameter.empty else core._to_plain(default)
+        args[pname] = None if default is inspect.Parameter.empty else core.to_plain(default)
     doc = (inspect.getdoc(cls) or "").split("\n", 1)[0]
     return {"name": name, "modality": cls.modality, "family": cls.family,
             "effect": getattr(cls, "effect", None), "summary": doc, "arguments": args,
@@ -50,6 +50,10 @@ def describe_op(name: str) -> dict[str, Any]:
 
 
 def _cmd_list(ns: argparse.Namespace) -> int:
+    from .extras import load_optional_ops
+
+    for extra in load_optional_ops():
+        print(f"(ops of mmr[{extra}] not shown: pip install 'mmr[{extra}]')", file=sys.stderr)
     rows = [describe_op(n) for n in sorted(core.REGISTRY)]
     if ns.modality:
         rows = [r for r in rows if r["modality"] == ns.modality]
@@ -132,6 +136,9 @@ def _read_corpus(path: str) -> list[str]:
 def _cmd_lexicon_mine(ns: argparse.Namespace) -> int:
     from collections import Counter
 
+    from .extras import require
+
+    require("text", "spacy", "scispacy", "tqdm")
     from tqdm import tqdm
 
     from .text.mine import mine_abbreviations, write_abbreviation_file

@@ -21,7 +21,7 @@ OUT/data/probe_train/manifest.csv --test-manifest OUT/data/test/manifest.csv`` r
 
 Example:
     >>> cfg = run_config("robust_mmr", seed=2, steps=10, change=ABLATIONS["no_consistency"])
-    >>> cfg.model.loss.consistency, cfg.train.seed, cfg.views.scanner
+    >>> cfg.loss.consistency, cfg.train.seed, cfg.views.scanner
     (0.0, 2, ['cr', 'dr_flat_panel', 'soft_processing'])
 """
 
@@ -42,11 +42,12 @@ from typing import Any
 import torch
 import yaml
 
+from .config import fit_config_from_dict
 from .evaluate import CorruptionBank, EvalSet, FrozenEncoder, evaluate_encoder, robustness_set
 from .evaluate.compare import targets
 from .evaluate.demo_report import demo_markdown, write_figures
 from .evaluate.report import comparison_table, write_json
-from .fit_config import fit_config_from_dict
+from .evaluate.results import EvaluationResult
 from .sources import RenderedStudies
 from .trainer import Trainer
 from .views import DEFAULT_POLICY
@@ -136,7 +137,8 @@ def evaluation_set(n_per_domain: int, size: int, start: int) -> EvalSet:
 
 def train_and_evaluate(name: str, cfg: Any, out: Path, studies: RenderedStudies,
                        probe_train: EvalSet, test: EvalSet, bank: CorruptionBank,
-                       size: DemoSize, clock: Clock, progress: bool = True) -> dict[str, Any]:
+                       size: DemoSize, clock: Clock, progress: bool = True
+                       ) -> EvaluationResult:
     """Train one run into ``out`` (replacing an earlier demo run there) and evaluate it."""
     shutil.rmtree(out, ignore_errors=True)
     t0 = time.perf_counter()
@@ -160,14 +162,14 @@ def _start_worker(data: dict[str, Any]) -> None:
     _WORKER_DATA.update(data)
 
 
-def _run_job(name: str, cfg: Any, out: Path) -> tuple[dict[str, Any], dict[str, float]]:
+def _run_job(name: str, cfg: Any, out: Path) -> tuple[EvaluationResult, dict[str, float]]:
     clock = Clock()
     result = train_and_evaluate(name, cfg, out, clock=clock, progress=False, **_WORKER_DATA)
     return result, clock.stages
 
 
 def run_jobs(jobs: list[tuple[str, Any, Path]], data: dict[str, Any], clock: Clock,
-             workers: int) -> list[dict[str, Any]]:
+             workers: int) -> list[EvaluationResult]:
     """``train_and_evaluate`` of every ``(name, config, out)`` job, in job order.
 
     ``workers > 1`` runs them in that many spawned processes (one thread each); the stage
@@ -179,7 +181,7 @@ def run_jobs(jobs: list[tuple[str, Any, Path]], data: dict[str, Any], clock: Clo
     # Two-view runs (consistency on) cost about twice the others: start them first, so no
     # process is left alone with a long run at the end.
     order = sorted(range(len(jobs)),
-                   key=lambda i: jobs[i][1].model.loss_weights()["consistency"] == 0)
+                   key=lambda i: jobs[i][1].loss_weights()["consistency"] == 0)
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context,
                              initializer=_start_worker, initargs=(data,)) as pool:
@@ -217,7 +219,7 @@ def run_demo(out: str | Path = "runs/demo", seeds: int = 3, size: DemoSize | Non
     data = {"studies": studies, "probe_train": probe_train, "test": test, "bank": bank,
             "size": size}
     results_by_job = run_jobs(jobs, data, clock, workers)
-    runs: dict[str, list[dict[str, Any]]] = {
+    runs: dict[str, list[EvaluationResult]] = {
         m: results_by_job[i:2 * seeds:2] for i, m in enumerate(("baseline", "robust_mmr"))}
     ablation = {"full": runs["robust_mmr"][0],
                 **dict(zip(ABLATIONS, results_by_job[2 * seeds:], strict=True))}
@@ -232,8 +234,9 @@ def run_demo(out: str | Path = "runs/demo", seeds: int = 3, size: DemoSize | Non
                  "config": run_config("robust_mmr", 0, size.steps).to_dict(),
                  "ablation_seeds": [0], "timings_s": clock.stages,
                  "wall_time_s": round(time.perf_counter() - clock.start, 1)},
-        "models": {m: {"seeds": {str(s): r for s, r in enumerate(rs)}} for m, rs in runs.items()},
-        "ablation": ablation,
+        "models": {m: {"seeds": {str(s): r.to_json() for s, r in enumerate(rs)}}
+                   for m, rs in runs.items()},
+        "ablation": {k: r.to_json() for k, r in ablation.items()},
         "targets": targets(runs["baseline"], runs["robust_mmr"]),
     }
     write_json(results, out / "results.json")
@@ -256,7 +259,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.workers < 1:
         parser.error("--workers must be >= 1")
     results = run_demo(args.out, args.seeds, QUICK if args.quick else None, args.workers)
-    runs = {m: list(v["seeds"].values()) for m, v in results["models"].items()}
+    runs = {m: [EvaluationResult.from_json(r) for r in v["seeds"].values()]
+            for m, v in results["models"].items()}
     print("\n" + comparison_table(runs))
     t = results["targets"]
     print("\nTargets met: " + ", ".join(f"{k}={'yes' if v['met'] else 'no'}"

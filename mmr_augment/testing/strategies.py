@@ -114,7 +114,7 @@ def _sentence(template: str, phrase: str) -> str:
 @functools.lru_cache(maxsize=1)
 def _phrases() -> tuple[tuple[str, str], ...]:
     """(observation, phrase) pairs of the shipped lexicon, without ``...`` gap phrases (their
-    gap words would change the meaning). tests/test_testing_kit.py checks that the labeler
+    gap words would change the meaning). tests/testing/test_testing_kit.py checks that the labeler
     reads every template back."""
     from ..text.lexicon import finding_phrases
 
@@ -177,6 +177,8 @@ def batches(draw: st.DrawFn, *, max_batch: int = 4, **image_kwargs
 
 # ---------------------------------------------------------------------------- ops
 def _severity_ops(modality: str, effects: tuple[str, ...] | None) -> tuple[str, ...]:
+    if modality == "text":
+        from .. import text  # noqa: F401  (registers the text ops; names the extra if missing)
     return _constructible(modality, effects, tuple(sorted(REGISTRY)))
 
 

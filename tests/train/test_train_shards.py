@@ -12,10 +12,10 @@ from train_fit_cases import write_config
 from mmr_augment.synthetic import write
 from mmr_train.batching import collate_studies
 from mmr_train.cli import main
+from mmr_train.config import fit_config_from_dict, load_fit_config
 from mmr_train.data import ManifestDataset, load_manifest
 from mmr_train.data.shards import ShardedStudies
 from mmr_train.distributed import DistContext
-from mmr_train.fit_config import fit_config_from_dict, load_fit_config
 from mmr_train.trainer import Trainer
 from mmr_train.views import ViewPerturber, build_policy
 

@@ -11,9 +11,9 @@ import torch.multiprocessing as mp
 from train_fit_cases import write_config
 
 from mmr_augment.synthetic import write
+from mmr_train.config import load_fit_config
 from mmr_train.data.shards import write_shards
 from mmr_train.distributed import DistContext
-from mmr_train.fit_config import load_fit_config
 from mmr_train.trainer import Trainer
 
 
