@@ -8,6 +8,9 @@ import json
 import pytest
 import torch
 
+pytest.importorskip("tokenizers", reason="needs the train extra: pip install 'mmr[train]'")
+pytest.importorskip("webdataset", reason="needs the scale extra: pip install 'mmr[scale]'")
+
 from mmr_augment import replay
 from mmr_augment.cli import main
 from mmr_augment.corrupt import build as build_module

@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+pytest.importorskip("tokenizers", reason="needs the train extra: pip install 'mmr[train]'")
+
 from mmr_train.demo import QUICK, run_demo
 
 

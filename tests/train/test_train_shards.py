@@ -9,6 +9,9 @@ import torch
 from torch.utils.data import DataLoader
 from train_fit_cases import write_config
 
+pytest.importorskip("tokenizers", reason="needs the train extra: pip install 'mmr[train]'")
+pytest.importorskip("webdataset", reason="needs the scale extra: pip install 'mmr[scale]'")
+
 from mmr_augment.synthetic import write
 from mmr_train.batching import collate_studies
 from mmr_train.cli import main

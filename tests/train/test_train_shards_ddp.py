@@ -5,10 +5,14 @@ from __future__ import annotations
 import os
 import socket
 
+import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 from train_fit_cases import write_config
+
+pytest.importorskip("tokenizers", reason="needs the train extra: pip install 'mmr[train]'")
+pytest.importorskip("webdataset", reason="needs the scale extra: pip install 'mmr[scale]'")
 
 from mmr_augment.synthetic import write
 from mmr_train.config import load_fit_config
