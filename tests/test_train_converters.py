@@ -16,6 +16,8 @@ from mmr_train.data import (
     build_iu_xray_manifest,
     build_mimic_cxr_manifest,
     build_roco_manifest,
+    build_slake_manifest,
+    build_vqa_rad_manifest,
     load_manifest,
 )
 
@@ -223,5 +225,6 @@ def test_converter_errors_and_registry(roco, tmp_path):
     with pytest.raises(InputError, match="dataset root .* is not a folder"):
         CONVERTERS["mimic-cxr-jpg"](tmp_path / "none", tmp_path / "m.csv")
     expected = {"mimic-cxr-jpg": build_mimic_cxr_manifest, "iu-xray": build_iu_xray_manifest,
-                "roco": build_roco_manifest}
+                "roco": build_roco_manifest, "vqa-rad": build_vqa_rad_manifest,
+                "slake": build_slake_manifest}
     assert expected == CONVERTERS

@@ -48,7 +48,8 @@ class VQARow:
         modality: ``"x-ray"``, ``"ct"``, ``"mri"``, or ``""`` when the release does not say.
         question_type: VQA-RAD ``question_type`` / SLAKE ``content_type``, lower-case.
         qid: the release's question id, as text.
-        image_id: groups the questions of one image (the file name without folder).
+        image_id: groups the questions of one image (VQA-RAD: the file name, ``synpic100.jpg``;
+            SLAKE: the image folder, ``xmlab102``).
         dataset: ``"vqa_rad"`` or ``"slake"``.
         split: the release split the row came from (``train``, ``validate``, ``test``).
     """
