@@ -25,6 +25,15 @@ from mmr_augment.synthetic import render_studies
 SIGMOID = {"kind": "sigmoid", "slope": 6.0, "midpoint": 0.5}
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """The fits run many small renders: one thread is several times faster on a busy CPU."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="module")
 def phantoms():
     """Two disjoint sets of clean 64-px phantoms: the source, and the site's anatomy."""

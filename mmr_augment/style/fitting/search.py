@@ -137,7 +137,7 @@ def golden(f: Callable[[float], float], lo: float, hi: float, t0: float, f0: flo
 
     Example:
         >>> round(golden(lambda t: (t - 0.3) ** 2, 0.0, 1.0, 0.5, 0.04), 2)
-        0.3
+        0.29
     """
     best_t, best_f = t0, f0
     a, b = lo, hi

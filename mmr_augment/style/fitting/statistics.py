@@ -16,7 +16,7 @@ Example:
     >>> x = torch.rand(4, 1, 32, 32, generator=torch.Generator().manual_seed(0))
     >>> stats = film_statistics(x)
     >>> stats.histogram.shape, stats.spectrum.shape, round(float(stats.noise[4]), 2)
-    (torch.Size([64]), torch.Size([24]), 0.21)
+    (torch.Size([64]), torch.Size([24]), 0.34)
 """
 
 from __future__ import annotations
@@ -64,8 +64,9 @@ def film_batches(films: Films, where: str) -> list[torch.Tensor]:
     """Films as float32 grey ``(B, 1, H, W)`` batches, one per distinct size.
 
     Example:
-        >>> [b.shape[0] for b in film_batches([torch.rand(1, 8, 8)] * 3, "demo")]
-        [3]
+        >>> films = [torch.rand(1, 16, 16)] * 3 + [torch.rand(3, 20, 16)]
+        >>> [b.shape for b in film_batches(films, "demo")]
+        [torch.Size([3, 1, 16, 16]), torch.Size([1, 1, 20, 16])]
     """
     given = [films] if isinstance(films, torch.Tensor) else \
         list(films) if isinstance(films, (list, tuple)) else []

@@ -33,8 +33,9 @@ def blockiness(batches: list[torch.Tensor]) -> float:
 
     Example:
         >>> x = torch.rand(1, 1, 32, 32, generator=torch.Generator().manual_seed(0))
-        >>> round(blockiness([x]), 1)
-        1.0
+        >>> blocks = x[..., ::8, ::8].repeat_interleave(8, -2).repeat_interleave(8, -1)
+        >>> round(blockiness([x]), 1), round(blockiness([0.2 * x + blocks]), 1)
+        (0.9, 5.8)
     """
     ratios = []
     for x in batches:
