@@ -123,9 +123,12 @@ def fit_scanner_style(reference: Films, source: Films | None = None, *, base: An
     seed = int(generator.initial_seed()) if isinstance(generator, torch.Generator) \
         else int(generator)
     ref = film_batches(reference, "ScannerStyle.fit (reference)")
-    src = synthetic_source(ref, min(max_films, sum(len(x) for x in ref)), seed) \
-        if source is None and names != ("tone",) else \
-        None if source is None else film_batches(source, "ScannerStyle.fit (source)")
+    if source is not None:
+        src = film_batches(source, "ScannerStyle.fit (source)")
+    elif names != ("tone",):
+        src = synthetic_source(ref, min(max_films, sum(len(x) for x in ref)), seed)
+    else:
+        src = None  # the tone curve alone maps a uniform input, as ScannerStyle.fit does
     config: dict[str, Any] = {}
     if base is not None:
         config = {k: v for k, v in base.to_config().items()
