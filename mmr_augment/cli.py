@@ -42,7 +42,7 @@ def describe_op(name: str) -> dict[str, Any]:
         if pname == "self" or param.kind in (param.VAR_KEYWORD, param.VAR_POSITIONAL):
             continue
         default = param.default
-        args[pname] = None if default is inspect.Parameter.empty else core._to_plain(default)
+        args[pname] = None if default is inspect.Parameter.empty else core.to_plain(default)
     doc = (inspect.getdoc(cls) or "").split("\n", 1)[0]
     return {"name": name, "modality": cls.modality, "family": cls.family,
             "effect": getattr(cls, "effect", None), "summary": doc, "arguments": args,

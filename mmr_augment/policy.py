@@ -214,8 +214,8 @@ class MultiModalPolicy(Perturbation):
                 continue
             sub = slice_params(params["image"][k], index)
             part = images.index_select(0, index.to(images.device))
-            out = out.index_copy(0, index.to(images.device), op._gated(part, sub))
-            mask = op.occlusion(tuple(part.shape), sub) if hasattr(op, "occlusion") else None
+            out = out.index_copy(0, index.to(images.device), op.apply_batch(part, sub))
+            mask = op.occlusion(tuple(part.shape), sub)
             if mask is not None:
                 occlusion = occlusion.index_copy(0, index.to(images.device),
                                                  mask.to(images.device))
@@ -231,7 +231,7 @@ class MultiModalPolicy(Perturbation):
             index = index.flatten()
             if index.numel() == 0:
                 continue
-            part = op._gated(op._check_input(batch.take(index)),
+            part = op.apply_batch(op.check_input(batch.take(index)),
                              slice_params(params["text"][k], index))
             for j, i in enumerate(index.tolist()):
                 out[i] = part.texts[j]

@@ -30,7 +30,7 @@ _FUZZ_COUNTS: Counter = Counter()
 
 @pytest.fixture(scope="session")
 def fuzz_counts() -> Counter:
-    """Examples run per fuzz target (tests/test_fuzz.py); printed in the terminal summary."""
+    """Examples run per fuzz target (tests/hostile/test_fuzz.py); printed in the summary."""
     return _FUZZ_COUNTS
 
 

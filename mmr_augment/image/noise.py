@@ -10,7 +10,7 @@ import torch
 
 from .._rng import draw_seeds, normal, uniform
 from ..core import Params
-from ._poisson import poisson_counts
+from ._kernels.poisson import poisson_counts
 from .base import ImagePerturbation, per_sample
 
 __all__ = ["GaussianNoise", "PoissonNoise", "SpeckleNoise", "ImpulseNoise"]
@@ -39,8 +39,7 @@ class GaussianNoise(ImagePerturbation):
         self.std = self.spec("std", std, low=0.0, high=1.0)
 
     def _sample(self, batch_size: int, generator: torch.Generator) -> Params:
-        return {"std": self.std.sample(batch_size, generator),
-                "seed": draw_seeds(batch_size, generator)}
+        return {**super()._sample(batch_size, generator), "seed": draw_seeds(batch_size, generator)}
 
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         noise = normal(params["seed"], tuple(x.shape[1:]), x.device).to(x.dtype)
@@ -54,7 +53,7 @@ class PoissonNoise(ImagePerturbation):
     black); the optional additive Gaussian read noise is not. ``photons`` is the count at full
     scale. Severity (MedMNIST-C "shot"): photons 60 25 18 10 5. Counts come from a batched,
     seed-driven sampler (exact inverse CDF for any rate, searched from the Cornish-Fisher
-    quantile; see ``mmr_augment.image._poisson``), since ``torch.poisson`` cannot take a
+    quantile; see ``mmr_augment.image._kernels.poisson``), since ``torch.poisson`` cannot take a
     per-sample seed.
 
     Example:
@@ -77,9 +76,7 @@ class PoissonNoise(ImagePerturbation):
         self.read_std = self.spec("read_std", read_std, low=0.0, high=1.0)
 
     def _sample(self, batch_size: int, generator: torch.Generator) -> Params:
-        return {"photons": self.photons.sample(batch_size, generator),
-                "read_std": self.read_std.sample(batch_size, generator),
-                "seed": draw_seeds(batch_size, generator)}
+        return {**super()._sample(batch_size, generator), "seed": draw_seeds(batch_size, generator)}
 
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         photons = params["photons"].to(x.device).view(-1, 1, 1, 1)
@@ -114,8 +111,7 @@ class SpeckleNoise(ImagePerturbation):
         self.std = self.spec("std", std, low=0.0, high=2.0)
 
     def _sample(self, batch_size: int, generator: torch.Generator) -> Params:
-        return {"std": self.std.sample(batch_size, generator),
-                "seed": draw_seeds(batch_size, generator)}
+        return {**super()._sample(batch_size, generator), "seed": draw_seeds(batch_size, generator)}
 
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         noise = normal(params["seed"], tuple(x.shape[1:]), x.device).to(x.dtype)
@@ -148,9 +144,7 @@ class ImpulseNoise(ImagePerturbation):
         self.salt_ratio = self.spec("salt_ratio", salt_ratio, low=0.0, high=1.0)
 
     def _sample(self, batch_size: int, generator: torch.Generator) -> Params:
-        return {"amount": self.amount.sample(batch_size, generator),
-                "salt_ratio": self.salt_ratio.sample(batch_size, generator),
-                "seed": draw_seeds(batch_size, generator)}
+        return {**super()._sample(batch_size, generator), "seed": draw_seeds(batch_size, generator)}
 
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         # One uniform per pixel: u < amount * salt_ratio -> salt, then up to amount -> pepper.

@@ -2,7 +2,7 @@
 laterality spellings and header words.
 
 Every phrase here is one the shipped lexicons read the intended way (checked by
-``tests/test_style_report.py``): normal statements carry exactly one "No Finding" mention per
+``tests/style/test_style_report.py``): normal statements carry exactly one "No Finding" mention per
 replacement unit and no other mention, negation forms are negation cues, and the members of a
 hedge class are all uncertainty cues that fit the same slot of a sentence.
 """

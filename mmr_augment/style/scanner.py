@@ -37,11 +37,11 @@ def run_stage(op: ImagePerturbation, x: torch.Tensor, params: Params) -> torch.T
     """
     gate = params["gate"]
     if bool(gate.all()):
-        return op._gated(x, params)
+        return op.apply_batch(x, params)
     if not bool(gate.any()):
         return x
     index = gate.nonzero().flatten()
-    part = op._gated(x.index_select(0, index.to(x.device)), slice_params(params, index))
+    part = op.apply_batch(x.index_select(0, index.to(x.device)), slice_params(params, index))
     return x.index_copy(0, index.to(x.device), part)
 
 

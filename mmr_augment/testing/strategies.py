@@ -114,7 +114,7 @@ def _sentence(template: str, phrase: str) -> str:
 @functools.lru_cache(maxsize=1)
 def _phrases() -> tuple[tuple[str, str], ...]:
     """(observation, phrase) pairs of the shipped lexicon, without ``...`` gap phrases (their
-    gap words would change the meaning). tests/test_testing_kit.py checks that the labeler
+    gap words would change the meaning). tests/testing/test_testing_kit.py checks that the labeler
     reads every template back."""
     from ..text.lexicon import finding_phrases
 
