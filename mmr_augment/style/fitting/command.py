@@ -24,6 +24,9 @@ _LUMA = torch.tensor([0.299, 0.587, 0.114]).view(3, 1, 1)
 
 def read_films(folder: str, size: int, limit: int) -> list[torch.Tensor]:
     """Grey ``(1, H, W)`` films of ``folder`` (sorted paths, at most ``limit``)."""
+    from ...extras import require
+
+    require("preview", "tqdm")
     from tqdm import tqdm
 
     from ...io import read_image
@@ -46,6 +49,9 @@ def read_films(folder: str, size: int, limit: int) -> list[torch.Tensor]:
 
 
 def run_fit_style(ns: argparse.Namespace) -> int:
+    from ...extras import require
+
+    require("preview", "tqdm")  # progress bars; the report also needs matplotlib
     from tqdm import tqdm
 
     from .fit import fit_scanner_style

@@ -2,7 +2,7 @@
 
 Three panels: intensity histogram, noise power spectrum and radial power spectrum of the
 reference films, of the source films rendered by the fitted style and (dashed) of the source
-films as given. matplotlib is imported only when a report is drawn.
+films as given. matplotlib (the ``preview`` extra) is imported only when a report is drawn.
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ def save_fit_report(result: StyleFit, path: str | Path, title: str = "") -> Path
         ...     save_fit_report(fit, f"{tmp}/report.png").stat().st_size > 10_000
         True
     """
+    from ...extras import require
+
+    require("preview", "matplotlib")
     import matplotlib
 
     matplotlib.use("Agg")
