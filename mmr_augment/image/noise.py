@@ -52,9 +52,8 @@ class PoissonNoise(ImagePerturbation):
     Shot noise is signal dependent (variance ``x / photons`` grows with intensity, black stays
     black); the optional additive Gaussian read noise is not. ``photons`` is the count at full
     scale. Severity (MedMNIST-C "shot"): photons 60 25 18 10 5. Counts come from a batched,
-    seed-driven sampler (exact inverse CDF for any rate, searched from the Cornish-Fisher
-    quantile; see ``mmr_augment.image._kernels.poisson``), since ``torch.poisson`` cannot take a
-    per-sample seed.
+    seed-driven sampler: NumPy's exact ``Generator.poisson``, one generator per sample seeded
+    from the params' seed (``mmr_augment.image._kernels.poisson``), on a thread pool.
 
     Example:
         >>> op = PoissonNoise(photons=(5, 60), read_std=0.01)
@@ -80,8 +79,8 @@ class PoissonNoise(ImagePerturbation):
 
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         photons = params["photons"].to(x.device).view(-1, 1, 1, 1)
-        counts = poisson_counts(x.to(torch.float64) * photons, params["seed"], stream=0)
-        y = (counts / photons).to(x.dtype)
+        photons = photons.to(x.dtype)
+        y = poisson_counts(x * photons, params["seed"], stream=0).div_(photons)
         if not params["read_std"].any():  # CPU params: skip drawing read noise that is all zero
             return y
         read = normal(params["seed"], tuple(x.shape[1:]), x.device, stream=2).to(x.dtype)
