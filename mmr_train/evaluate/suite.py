@@ -36,7 +36,7 @@ import torch
 
 from mmr_augment.errors import InputError
 
-from .corruption import SEVERITIES, CorruptionBank, relative_error
+from .corruption import SEVERITIES, CorruptionBank, balanced_error, relative_error
 from .data import EvalSet
 from .encoder import FrozenEncoder
 from .missing import missing_modality
@@ -100,17 +100,19 @@ def corruption_suite(encoder: FrozenEncoder, probe: LinearProbe, bank: Corruptio
     """
     families: dict[str, Any] = {}
     for family, fam in bank.families.items():
-        acc, auc, entry = {}, {}, {"modality": fam.modality}
+        acc, auc, balanced, entry = {}, {}, {}, {"modality": fam.modality}
         for s in severities:
             images, texts = bank.get(family, s)
             emb = encoder.embed(images, texts)
-            macro = probe_metrics(probe.predict_proba(emb["fused"]), labels, names)["macro"]
+            probs = probe.predict_proba(emb["fused"])
+            macro = probe_metrics(probs, labels, names)["macro"]
             acc[str(s)], auc[str(s)] = macro["accuracy"], macro["auc"]
+            balanced[str(s)] = balanced_error(probs, labels)
             if retrieval is not None and s == retrieval[1]:
                 got = cross_modal_retrieval(emb["image_contrast"], emb["text_contrast"])
                 entry["retrieval_degradation"] = {
                     d: degradation(retrieval[0][d], got[d])["delta"] for d in got}
-        families[family] = {**entry, "accuracy": acc, "auc": auc,
+        families[family] = {**entry, "accuracy": acc, "auc": auc, "balanced_error": balanced,
                             "relative_error": relative_error(clean["accuracy"],
                                                              list(acc.values()))}
         if progress:

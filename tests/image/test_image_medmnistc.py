@@ -7,7 +7,12 @@ import torch
 from PIL import Image, ImageEnhance
 
 from mmr_augment.errors import ConfigError
-from mmr_augment.medmnistc import CHEST_CORRUPTIONS, LUMA_NOISE_SCALE, medmnistc_op, medmnistc_policy
+from mmr_augment.medmnistc import (
+    CHEST_CORRUPTIONS,
+    LUMA_NOISE_SCALE,
+    medmnistc_op,
+    medmnistc_policy,
+)
 
 PUBLISHED = {  # medmnistc/corruptions/registry.py, "chestmnist"
     "pixelate": [0.30, 0.25, 0.20, 0.15, 0.10], "jpeg_compression": [50, 30, 15, 10, 7],
@@ -43,7 +48,7 @@ def ours(name, severity, x):
 
 def test_table_is_medmnistc_chest_row_and_effective_values():
     assert {k: list(v.values) for k, v in CHEST_CORRUPTIONS.items()} == PUBLISHED
-    assert LUMA_NOISE_SCALE == pytest.approx(0.6686, abs=1e-4)
+    assert pytest.approx(0.6686, abs=1e-4) == LUMA_NOISE_SCALE
     assert medmnistc_op("gaussian_noise", 3).std.values[0] == pytest.approx(0.12 * 0.6686, 1e-3)
     assert medmnistc_op("shot_noise", 1).photons.values[0] == pytest.approx(60 / 0.44697, 1e-3)
     assert medmnistc_op("impulse_noise", 2).channels == "independent"
