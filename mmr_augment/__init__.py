@@ -8,7 +8,10 @@ Example:
     True
 """
 
-from . import core, text  # noqa: F401  (text registers its ops for from_config / replay)
+import importlib
+from typing import Any
+
+from . import core
 from .batch import MODES, PerturbedBatch
 from .compose import OneOf, Sequential, SomeOf
 from .config import load_config, save_config
@@ -55,7 +58,7 @@ from .image import (
 )
 from .params import Choice, ParamSpec, choice
 from .policy import MultiModalPolicy, with_severity
-from .style import ReportStyle, ScannerStyle
+from .style import ScannerStyle
 
 __all__ = [
     "REGISTRY", "families", "Params", "Perturbation", "from_config", "params_from_json",
@@ -74,7 +77,15 @@ __all__ = [
 __version__ = "0.1.0"
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
+    # The report stack (spaCy, scispacy, NLTK: the `text` extra) loads on first use, so image
+    # work never imports it; from_config and replay load it when a config names a text op.
+    if name == "text":
+        return importlib.import_module(".text", __name__)
+    if name == "ReportStyle":
+        from .style import ReportStyle
+
+        return ReportStyle
     if name == "FAMILIES":  # deprecated alias, kept for one release
         return getattr(core, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

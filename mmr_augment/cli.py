@@ -48,6 +48,10 @@ def describe_op(name: str) -> dict[str, Any]:
 
 
 def _cmd_list(ns: argparse.Namespace) -> int:
+    from .extras import load_optional_ops
+
+    for extra in load_optional_ops():
+        print(f"(ops of mmr[{extra}] not shown: pip install 'mmr[{extra}]')", file=sys.stderr)
     rows = [describe_op(n) for n in sorted(core.REGISTRY)]
     if ns.modality:
         rows = [r for r in rows if r["modality"] == ns.modality]
@@ -130,6 +134,9 @@ def _read_corpus(path: str) -> list[str]:
 def _cmd_lexicon_mine(ns: argparse.Namespace) -> int:
     from collections import Counter
 
+    from .extras import require
+
+    require("text", "spacy", "scispacy", "tqdm")
     from tqdm import tqdm
 
     from .text.mine import mine_abbreviations, write_abbreviation_file

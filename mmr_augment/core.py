@@ -364,10 +364,19 @@ def from_config(config: Mapping[str, Any]) -> Perturbation:
                           f"run `mmr-augment list` for the op names")
     name = config["type"]
     cls = REGISTRY.get(name) if isinstance(name, str) else None
+    absent: list[str] = []
+    if cls is None and isinstance(name, str):
+        from .extras import load_optional_ops
+
+        absent = load_optional_ops()
+        cls = REGISTRY.get(name)
     if cls is None:
         close = difflib.get_close_matches(str(name), list(REGISTRY), n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise ConfigError(f"unknown op type {name!r}{hint} (`mmr-augment list` shows all)")
+        extra = "".join(f"; text ops and ReportStyle need the report stack: pip install "
+                        f"'mmr[{e}]'" for e in absent)
+        raise ConfigError(f"unknown op type {name!r}{hint} (`mmr-augment list` shows all)"
+                          f"{extra}")
     kwargs = {k: _from_plain(v) for k, v in config.items() if k != "type"}
     sig = inspect.signature(cls.__init__)
     accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values())

@@ -43,7 +43,6 @@ from .core import (
 )
 from .errors import ConfigError, InputError
 from .image.base import check_image
-from .text.base import TextBatch
 
 SCHEDULES = ("constant", "linear", "cosine")
 _WORD = re.compile(r"\S+")
@@ -225,6 +224,8 @@ class MultiModalPolicy(Perturbation):
         out, edits = list(texts), [[] for _ in texts]
         if not self.text_levels:
             return out, edits
+        from .text.base import TextBatch  # text ops are set, so the text extra is loaded
+
         batch = TextBatch.of(texts)
         for k, op in enumerate(self.text_levels):
             index = (perturb & (level == k if len(self.text_levels) > 1 else True)).nonzero()

@@ -17,7 +17,7 @@ OUT/data/probe_train/manifest.csv --test-manifest OUT/data/test/manifest.csv`` r
 
 Example:
     >>> cfg = run_config("robust_mmr", seed=2, steps=10, change=ABLATIONS["no_consistency"])
-    >>> cfg.model.loss.consistency, cfg.train.seed, cfg.views.scanner
+    >>> cfg.loss.consistency, cfg.train.seed, cfg.views.scanner
     (0.0, 2, ['cr', 'dr_flat_panel', 'soft_processing'])
 """
 
@@ -35,11 +35,12 @@ from typing import Any
 import torch
 import yaml
 
+from .config import fit_config_from_dict
 from .evaluate import CorruptionBank, EvalSet, FrozenEncoder, evaluate_encoder, robustness_set
 from .evaluate.compare import targets
 from .evaluate.demo_report import demo_markdown, write_figures
 from .evaluate.report import comparison_table, write_json
-from .fit_config import fit_config_from_dict
+from .evaluate.results import EvaluationResult
 from .sources import RenderedStudies
 from .trainer import Trainer
 from .views import DEFAULT_POLICY
@@ -129,7 +130,7 @@ def evaluation_set(n_per_domain: int, size: int, start: int) -> EvalSet:
 
 def train_and_evaluate(name: str, cfg: Any, out: Path, studies: RenderedStudies,
                        probe_train: EvalSet, test: EvalSet, bank: CorruptionBank,
-                       size: DemoSize, clock: Clock) -> dict[str, Any]:
+                       size: DemoSize, clock: Clock) -> EvaluationResult:
     """Train one run into ``out`` (replacing an earlier demo run there) and evaluate it."""
     shutil.rmtree(out, ignore_errors=True)
     t0 = time.perf_counter()
@@ -160,7 +161,7 @@ def run_demo(out: str | Path = "runs/demo", seeds: int = 3, size: DemoSize | Non
     probe_train.write(out / "data" / "probe_train")
     test.write(out / "data" / "test")
     clock.done("render data", t0)
-    runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "robust_mmr": []}
+    runs: dict[str, list[EvaluationResult]] = {"baseline": [], "robust_mmr": []}
     for seed in range(seeds):
         for method in runs:
             cfg = run_config(method, seed, size.steps)
@@ -184,8 +185,9 @@ def run_demo(out: str | Path = "runs/demo", seeds: int = 3, size: DemoSize | Non
                  "config": run_config("robust_mmr", 0, size.steps).to_dict(),
                  "ablation_seeds": [0], "timings_s": clock.stages,
                  "wall_time_s": round(time.perf_counter() - clock.start, 1)},
-        "models": {m: {"seeds": {str(s): r for s, r in enumerate(rs)}} for m, rs in runs.items()},
-        "ablation": ablation,
+        "models": {m: {"seeds": {str(s): r.to_json() for s, r in enumerate(rs)}}
+                   for m, rs in runs.items()},
+        "ablation": {k: r.to_json() for k, r in ablation.items()},
         "targets": targets(runs["baseline"], runs["robust_mmr"]),
     }
     write_json(results, out / "results.json")
@@ -204,7 +206,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.seeds < 1:
         parser.error("--seeds must be >= 1")
     results = run_demo(args.out, args.seeds, QUICK if args.quick else None)
-    runs = {m: list(v["seeds"].values()) for m, v in results["models"].items()}
+    runs = {m: [EvaluationResult.from_json(r) for r in v["seeds"].values()]
+            for m, v in results["models"].items()}
     print("\n" + comparison_table(runs))
     t = results["targets"]
     print("\nTargets met: " + ", ".join(f"{k}={'yes' if v['met'] else 'no'}"

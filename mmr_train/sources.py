@@ -7,8 +7,7 @@ add one with :func:`register_data_kind`. ``manifest`` defers to
 ``mmr_train.data.build_dataset(settings, model_config)`` (the manifest reader's module).
 
 Example:
-    >>> from mmr_train.config import preset
-    >>> from mmr_train.fit_config import DataSettings
+    >>> from mmr_train.config import DataSettings, preset
     >>> ds = build_dataset(DataSettings(n=4, size=32, domains=[[None, None]] * 2),
     ...                    preset("tiny").model)
     >>> len(ds), ds[0]["image"].shape, torch.equal(ds[1]["view2_image"], ds[1]["image"])
@@ -25,8 +24,7 @@ from torch.utils.data import Dataset
 
 from mmr_augment.errors import ConfigError
 
-from .config import ModelConfig
-from .fit_config import DataSettings
+from .config import DataSettings, ModelConfig
 
 Builder = Callable[[DataSettings, ModelConfig], Dataset]
 

@@ -8,7 +8,7 @@ same studies, taken from the dataset (``view2_*``) or made by a scanner / report
 (``views``), falling back to the policy's own image / text ops where no style is available.
 
 Example:
-    >>> from mmr_train.fit_config import fit_config_from_dict
+    >>> from mmr_train.config import fit_config_from_dict
     >>> cfg = fit_config_from_dict({"method": "baseline"})
     >>> policy = build_policy(cfg)
     >>> out = policy(torch.rand(2, 1, 64, 64), ["a.", "b."], generator=0)
@@ -27,7 +27,7 @@ from mmr_augment import MultiModalPolicy, OneOf, Perturbation, PerturbedBatch, f
 from mmr_augment.errors import ConfigError, InputError
 
 from .batching import StudyBatch
-from .fit_config import FitConfig
+from .config import FitConfig
 
 #: The Robust-MMR policy unless the config gives one: one image or text corruption per
 #: perturbed sample, severity 1-5, either modality dropped 10% of the time.
@@ -50,10 +50,10 @@ def build_policy(cfg: FitConfig) -> MultiModalPolicy:
 
     spec = cfg.policy
     if spec == "default":
-        spec = "none" if cfg.model.is_baseline else DEFAULT_POLICY
+        spec = "none" if cfg.is_baseline else DEFAULT_POLICY
     if spec == "none":
         spec = {"modes": {"none": 1.0}}
-    spec = {"type": "MultiModalPolicy", "patch_size": cfg.model.model.patch_size, **spec}
+    spec = {"type": "MultiModalPolicy", "patch_size": cfg.model.patch_size, **spec}
     if spec["type"] != "MultiModalPolicy":
         raise ConfigError(f"policy.type must be MultiModalPolicy, got {spec['type']!r}")
     return from_config(spec)
@@ -77,7 +77,7 @@ class ViewPerturber:
 
     def __init__(self, cfg: FitConfig, policy: MultiModalPolicy) -> None:
         self.policy = policy
-        self.two_views = cfg.model.loss_weights()["consistency"] > 0
+        self.two_views = cfg.loss_weights()["consistency"] > 0
         self.source = cfg.data.second_view
         policy_cfg = policy.to_config()
         image = _style_family("ScannerStyle", cfg.views.scanner) if self.source != "policy" \

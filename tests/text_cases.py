@@ -5,6 +5,10 @@ Every registered text op must appear in ``ALL`` (tests/text/test_text_contract.p
 
 from __future__ import annotations
 
+import pytest
+
+pytest.importorskip("spacy", reason="needs the text extra: pip install 'mmr[text]'")
+
 from mmr_augment.text import LateralitySwap, NegationFlip, SentenceDeletion, Typo, WordDropout
 
 #: Constructor kwargs per registered text op (random, per-sample varying strengths).

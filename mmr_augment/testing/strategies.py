@@ -177,6 +177,8 @@ def batches(draw: st.DrawFn, *, max_batch: int = 4, **image_kwargs
 
 # ---------------------------------------------------------------------------- ops
 def _severity_ops(modality: str, effects: tuple[str, ...] | None) -> tuple[str, ...]:
+    if modality == "text":
+        from .. import text  # noqa: F401  (registers the text ops; names the extra if missing)
     return _constructible(modality, effects, tuple(sorted(REGISTRY)))
 
 

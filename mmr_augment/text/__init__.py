@@ -1,5 +1,6 @@
 """Clinical report text: parsing, lexicons, labeling and text perturbations."""
 
+from . import _extra_check  # noqa: F401  (first: a missing `text` extra names its install)
 from .labeler import OBSERVATIONS, label, laterality
 from .lexicon import (
     Lexicon,

@@ -9,7 +9,13 @@ from PIL import Image
 import mmr_augment as ma
 from mmr_augment import style
 from mmr_augment.cli import main
+from mmr_augment.extras import missing
 from mmr_augment.io import write_dicom
+
+needs_preview = pytest.mark.skipif(bool(missing("matplotlib", "tqdm")),
+                                   reason="needs the preview extra: pip install 'mmr[preview]'")
+needs_text = pytest.mark.skipif(bool(missing("spacy", "scispacy", "nltk")),
+                                reason="needs the text extra: pip install 'mmr[text]'")
 
 REPORT = ("FINDINGS: Mild cardiomegaly. Small left pleural effusion. No pneumothorax.\n"
           "IMPRESSION: Possible right lower lobe pneumonia.")
@@ -27,6 +33,7 @@ def test_list_json_has_every_op(capsys):
     assert rc == 0 and {r["name"] for r in json.loads(out)} == set(ma.REGISTRY)
 
 
+@needs_preview
 def test_preview_synthetic_grid_is_one_png(capsys, tmp_path):
     out = tmp_path / "grid.png"
     rc, stdout, _ = run(capsys, "preview", "synthetic", "--size", 48, "--ops", "GaussianNoise",
@@ -36,6 +43,7 @@ def test_preview_synthetic_grid_is_one_png(capsys, tmp_path):
         assert im.format == "PNG" and im.width > im.height  # 6 columns x 2 rows
 
 
+@needs_preview
 def test_preview_dicom_with_scanner_styles(capsys, tmp_path):
     dcm, out = tmp_path / "x.dcm", tmp_path / "styles.png"
     write_dicom(dcm, torch.linspace(0, 1, 40 * 40).view(1, 40, 40), seed=0)
@@ -43,6 +51,8 @@ def test_preview_dicom_with_scanner_styles(capsys, tmp_path):
     assert rc == 0 and out.stat().st_size > 0
 
 
+@needs_preview
+@needs_text
 def test_preview_report_html_and_markdown(capsys, tmp_path):
     page = tmp_path / "diff.html"
     rc, _, _ = run(capsys, "preview", REPORT, "--out", page, "--severity", 5)
@@ -58,6 +68,8 @@ def test_preview_report_html_and_markdown(capsys, tmp_path):
     assert lines.count("| original | perturbed |") == 2
 
 
+@needs_preview
+@needs_text
 def test_preview_report_styles(capsys, tmp_path):
     rc, _, err = run(capsys, "preview", REPORT, "--styles", "--out", tmp_path / "s.html")
     if hasattr(style, "ReportStyle"):
@@ -66,6 +78,7 @@ def test_preview_report_styles(capsys, tmp_path):
         assert rc == 2 and "ReportStyle" in err
 
 
+@needs_text
 def test_describe_policy(capsys, tmp_path):
     policy = ma.MultiModalPolicy(image=ma.Sequential([ma.GaussianNoise(), ma.Cutout()]),
                                  text=ma.text.Typo(rate=0.3), modes={"image": 1, "both": 1},
@@ -81,6 +94,7 @@ def test_describe_policy(capsys, tmp_path):
     assert set(info["sample_run"]["mode_counts"]) <= {"image", "both"}
 
 
+@needs_text
 def test_lexicon_mine_writes_the_pairs(capsys, tmp_path):
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("Known chronic obstructive pulmonary disease (COPD).\n\n"
@@ -96,11 +110,16 @@ def test_lexicon_mine_writes_the_pairs(capsys, tmp_path):
 
 @pytest.mark.parametrize("argv, needle", [
     (["describe", "missing.yaml"], "not found"),
-    (["preview", "missing.png"], "not found"),
-    (["preview", "missing.dcm"], "not found"),
-    (["lexicon", "mine", "missing.txt", "--out", "x.tsv"], "not found"),
-    (["preview", "synthetic", "--ops", "GausianNoise"], "did you mean GaussianNoise"),
-    (["preview", REPORT, "--ops", "Invert"], "not a registered text op"),
+    pytest.param(["preview", "missing.png"], "not found", marks=needs_preview),
+    pytest.param(["preview", "missing.dcm"], "not found", marks=needs_preview),
+    pytest.param(["lexicon", "mine", "missing.txt", "--out", "x.tsv"], "not found",
+                 marks=needs_text),
+    pytest.param(["preview", "synthetic", "--ops", "GausianNoise"], "did you mean GaussianNoise",
+                 marks=needs_preview),
+    pytest.param(["preview", REPORT, "--ops", "Invert"], "not a registered text op",
+                 marks=[needs_preview, needs_text]),
+    pytest.param(["preview", "synthetic"], "pip install 'mmr[preview]'",
+                 marks=pytest.mark.skipif(not missing("matplotlib"), reason="preview installed")),
 ])
 def test_errors_are_one_line_with_exit_code_2(capsys, tmp_path, monkeypatch, argv, needle):
     monkeypatch.chdir(tmp_path)

@@ -5,6 +5,8 @@ import json
 import pytest
 import torch
 
+pytest.importorskip("spacy", reason="needs the text extra: pip install 'mmr[text]'")
+
 import mmr_augment as ma
 from mmr_augment import Cutout, GaussianNoise, MultiModalPolicy, Sequential
 from mmr_augment.text import SentenceDeletion, Typo

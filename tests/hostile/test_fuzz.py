@@ -30,6 +30,8 @@ from image_cases import ALL as IMAGE_KWARGS
 from text_cases import ALL as TEXT_KWARGS
 from text_cases import COMPOSITIONS as TEXT_COMPOSITIONS
 
+pytest.importorskip("spacy", reason="needs the text extra: pip install 'mmr[text]'")
+
 import mmr_augment as ma
 import mmr_augment.text as mt
 from mmr_augment.text import TextBatch

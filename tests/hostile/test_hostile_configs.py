@@ -17,18 +17,20 @@ import json
 import pytest
 import torch
 
+pytest.importorskip("tokenizers", reason="needs the train extra: pip install 'mmr[train]'")
+
 import mmr_augment as ma
 from mmr_augment.errors import ConfigError
 from mmr_augment.style import ScannerStyle
 from mmr_train.config import load_config as load_model_config
-from mmr_train.fit_config import load_fit_config
+from mmr_train.config import load_fit_config
 
 LOADERS = {
     "mmr_augment.load_config": ma.load_config,
     "ScannerStyle.from_yaml": ScannerStyle.from_yaml,
     "ReportStyle.from_yaml": lambda path: ma.REGISTRY["ReportStyle"].from_yaml(path),
     "mmr_train.config.load_config": load_model_config,
-    "mmr_train.fit_config.load_fit_config": load_fit_config,
+    "mmr_train.config.load_fit_config": load_fit_config,
 }
 #: YAML that would create ``{marker}`` if a loader ever used an unsafe YAML loader.
 PAYLOADS = [

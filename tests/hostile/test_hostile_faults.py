@@ -19,6 +19,8 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
+pytest.importorskip("tokenizers", reason="needs the train extra: pip install 'mmr[train]'")
+
 from mmr_augment.errors import InputError
 from mmr_augment.io import write_png
 from mmr_train.data import ManifestDataset, load_manifest

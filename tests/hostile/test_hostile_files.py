@@ -21,6 +21,8 @@ import pytest
 import torch
 from PIL import Image
 
+pytest.importorskip("tokenizers", reason="needs the train extra: pip install 'mmr[train]'")
+
 from mmr_augment.errors import InputError
 from mmr_augment.io import DicomError, read_dicom, read_image, write_dicom
 from mmr_train.checkpoint import CheckpointError, CheckpointManager, load_checkpoint

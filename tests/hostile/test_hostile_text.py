@@ -14,6 +14,8 @@ import time
 import pytest
 import torch
 
+pytest.importorskip("spacy", reason="needs the text extra: pip install 'mmr[text]'")
+
 import mmr_augment as ma
 import mmr_augment.text as mt
 from mmr_augment.errors import InputError, InputTypeError

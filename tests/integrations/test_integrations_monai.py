@@ -2,6 +2,9 @@
 
 import pytest
 import torch
+
+pytest.importorskip("monai", reason="needs the monai extra: pip install 'mmr[monai]'")
+
 from monai.data import Dataset, MetaTensor
 from monai.transforms import Compose, Lambdad
 from torch.utils.data import DataLoader

@@ -4,6 +4,8 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
+pytest.importorskip("spacy", reason="needs the text extra: pip install 'mmr[text]'")
+
 import mmr_augment as ma
 from mmr_augment.integrations import (
     CollatedBatch,

@@ -19,6 +19,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+pytest.importorskip("spacy", reason="needs the text extra: pip install 'mmr[text]'")
+
 import mmr_augment as ma
 import mmr_augment.text as mt
 from mmr_augment import ConfigError, ReportStyle

@@ -5,8 +5,12 @@ import torch
 
 import mmr_augment
 from mmr_augment import ConfigError, GaussianNoise, InputError
+from mmr_augment.extras import missing
 from mmr_augment.synthetic import OBSERVATIONS, SyntheticCXR, generate
 from mmr_augment.synthetic.domains import Domain, _resolve_style
+
+needs_text = pytest.mark.skipif(bool(missing("spacy", "scispacy", "nltk")),
+                                reason="needs the text extra: pip install 'mmr[text]'")
 
 
 def test_same_seed_gives_identical_studies():
@@ -78,6 +82,7 @@ def test_domains_share_anatomy_findings_and_report():
     assert torch.equal(batch.images[2], styled["image"])  # style params are per study
 
 
+@needs_text
 def test_report_style_is_applied_per_study():
     from mmr_augment.text.ops import CaseWhitespace
 
@@ -88,6 +93,7 @@ def test_report_style_is_applied_per_study():
     assert generate(1, 64, seed=1, start=4, domain=(None, op)).reports[0] == styled.reports[4]
 
 
+@needs_text
 def test_style_resolution_errors():
     with pytest.raises(ConfigError, match="op on text"):
         _resolve_style("report", GaussianNoise())

@@ -9,11 +9,15 @@ import dataclasses
 import pytest
 import torch
 
+from mmr_augment.extras import missing
 from mmr_augment.synthetic import OBSERVATIONS, generate, pixel_spacing_cm
 from mmr_augment.synthetic._draws import study_keys
 from mmr_augment.synthetic.anatomy import sample_anatomy
 from mmr_augment.synthetic.findings import LOBES, SIDES, laterality, sample_findings
 from mmr_augment.synthetic.render import render
+
+needs_text = pytest.mark.skipif(bool(missing("spacy", "scispacy", "nltk")),
+                                reason="needs the text extra: pip install 'mmr[text]'")
 
 
 def _pair(indices, size, **changes):
@@ -136,6 +140,7 @@ def test_reports_state_each_positive_with_its_side_and_size():
     assert SIDES[3] in " ".join(batch.reports)
 
 
+@needs_text
 def test_rule_labeler_agrees_with_the_generator():
     labeler = pytest.importorskip("mmr_augment.text.labeler",
                                   reason="mmr_augment.text.labeler is not written yet")

@@ -8,6 +8,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+pytest.importorskip("spacy", reason="needs the text extra: pip install 'mmr[text]'")
+
 import mmr_augment as ma
 import mmr_augment.text as mt
 from mmr_augment.testing import CheckReport, check_perturbation, isolated_registry

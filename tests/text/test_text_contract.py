@@ -6,6 +6,8 @@ import pytest
 import torch
 from text_cases import ALL, COMPOSITIONS, REPORTS
 
+pytest.importorskip("spacy", reason="needs the text extra: pip install 'mmr[text]'")
+
 import mmr_augment as ma
 import mmr_augment.text as mt
 from mmr_augment.core import slice_params

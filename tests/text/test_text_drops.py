@@ -13,6 +13,8 @@ import numpy as np
 import pytest
 import yaml
 
+pytest.importorskip("spacy", reason="needs the text extra: pip install 'mmr[text]'")
+
 import mmr_augment as ma
 from mmr_augment.synthetic import SyntheticCXR
 from mmr_augment.text._drops import kept_drops

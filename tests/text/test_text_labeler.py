@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+pytest.importorskip("spacy", reason="needs the text extra: pip install 'mmr[text]'")
+
 from mmr_augment.text import OBSERVATIONS, Lexicon, label, laterality, parse
 
 CASES = yaml.safe_load((Path(__file__).parents[1] / "data" / "reports.yaml").read_text())

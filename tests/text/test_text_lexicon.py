@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+pytest.importorskip("spacy", reason="needs the text extra: pip install 'mmr[text]'")
+
 from mmr_augment.errors import ConfigError
 from mmr_augment.text import (
     OBSERVATIONS,

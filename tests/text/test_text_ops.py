@@ -7,6 +7,8 @@ import pytest
 import torch
 from text_cases import REPORTS
 
+pytest.importorskip("spacy", reason="needs the text extra: pip install 'mmr[text]'")
+
 import mmr_augment.text as mt
 from mmr_augment.errors import ConfigError
 from mmr_augment.text.ops.typo import _forbidden, misspell

@@ -8,6 +8,8 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
+pytest.importorskip("spacy", reason="needs the text extra: pip install 'mmr[text]'")
+
 from mmr_augment.errors import InputError, InputTypeError
 from mmr_augment.text import (
     MAX_REPORT_CHARS,

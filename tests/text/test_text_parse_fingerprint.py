@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+pytest.importorskip("spacy", reason="needs the text extra: pip install 'mmr[text]'")
+
 from mmr_augment.text import parse
 from mmr_augment.text._chunks import read_chunks
 from mmr_augment.text._match import compile_lexicon

@@ -17,6 +17,8 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
+pytest.importorskip("spacy", reason="needs the text extra: pip install 'mmr[text]'")
+
 import mmr_augment as ma
 import mmr_augment.text as mt
 from mmr_augment.text.labeler import CONTEXT_SECTIONS

@@ -2,8 +2,13 @@
 
 import json
 
+import pytest
+
+pytest.importorskip("tokenizers", reason="needs the train extra: pip install 'mmr[train]'")
+
 from mmr_train.demo import ABLATIONS, HELD_OUT, SOURCE, main, run_config
 from mmr_train.evaluate.compare import headline
+from mmr_train.evaluate.results import EvaluationResult
 
 HEADLINE_PARTS = ("cross_domain", "corruption", "missing_modality", "retrieval")
 
@@ -38,7 +43,9 @@ def test_quick_demo_writes_results_report_and_figures(tmp_path, capsys):
             run["retrieval"]["perturbed"]["image_to_report"])
         # the robustness set mixes the three source domains: within-domain retrieval too
         within = run["retrieval"]["within_domain"]
-        h = headline(run)
+        typed = EvaluationResult.from_json(run)
+        assert typed.to_json() == run and json.dumps(typed.to_json()) == json.dumps(run)
+        h = headline(typed)
         assert h["i2r_within_mean_rank"] == within["clean"]["image_to_report"]["mean_rank"]
         assert h["r2i_within_degradation"] == within["degradation"]["report_to_image"]["delta"]
         assert 0.0 <= h["i2r_domain_match"] <= 1.0

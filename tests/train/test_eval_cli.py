@@ -5,13 +5,15 @@ import json
 import pytest
 import torch
 
+pytest.importorskip("tokenizers", reason="needs the train extra: pip install 'mmr[train]'")
+
 from mmr_augment.errors import InputError
 from mmr_train.cli import main
-from mmr_train.evaluate import EvalSet, FrozenEncoder, evaluate, load_trained
+from mmr_train.config import fit_config_from_dict
+from mmr_train.evaluate import EvalSet, EvaluationResult, FrozenEncoder, evaluate, load_trained
 from mmr_train.evaluate.compare import headline
 from mmr_train.evaluate.corruption import CorruptionBank
 from mmr_train.evaluate.retrieval import cross_modal_retrieval
-from mmr_train.fit_config import fit_config_from_dict
 from mmr_train.sources import RenderedStudies
 from mmr_train.trainer import Trainer
 
@@ -52,7 +54,7 @@ def test_eval_cli_writes_results_report_and_figures(run, capsys):
     assert set(result["missing_modality"]) == {"both", "image_only", "text_only"}
     assert result["retrieval"]["gallery_size"] == 4  # the robustness set: source test studies
     assert "within_domain" not in result["retrieval"]  # one source domain: nothing to split
-    assert headline(result)["i2r_within_mean_rank"] is None
+    assert headline(EvaluationResult.from_json(result))["i2r_within_mean_rank"] is None
     # per family, retrieval at severity 3 on that family alone, from the same embeddings
     encoder = FrozenEncoder.from_checkpoint(tmp / "run")
     source = EvalSet.from_manifest(test_csv, 32).subset(torch.tensor([0, 2, 3, 5]))

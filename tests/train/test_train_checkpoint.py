@@ -9,6 +9,8 @@ import pytest
 import torch
 from train_fit_cases import run_fit, write_config
 
+pytest.importorskip("tokenizers", reason="needs the train extra: pip install 'mmr[train]'")
+
 from mmr_train import checkpoint as ckpt
 from mmr_train.checkpoint import CheckpointError, CheckpointManager, load_checkpoint
 from mmr_train.metrics import MetricsLog

@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+pytest.importorskip("tokenizers", reason="needs the train extra: pip install 'mmr[train]'")
+
 from mmr_augment.errors import ConfigError, InputError
 from mmr_augment.text import OBSERVATIONS
 from mmr_train.data import (

@@ -14,6 +14,8 @@ import torch.nn.functional as F
 from PIL import Image
 from torch.utils.data import DataLoader
 
+pytest.importorskip("tokenizers", reason="needs the train extra: pip install 'mmr[train]'")
+
 from mmr_augment.errors import ConfigError, InputError
 from mmr_augment.io import read_image
 from mmr_augment.text import OBSERVATIONS

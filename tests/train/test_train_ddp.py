@@ -6,13 +6,16 @@ from __future__ import annotations
 import os
 import socket
 
+import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 from train_fit_cases import write_config
 
+pytest.importorskip("tokenizers", reason="needs the train extra: pip install 'mmr[train]'")
+
+from mmr_train.config import load_fit_config
 from mmr_train.distributed import DistContext
-from mmr_train.fit_config import load_fit_config
 from mmr_train.metrics import MetricsLog
 from mmr_train.trainer import Trainer
 

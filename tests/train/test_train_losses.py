@@ -6,6 +6,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+pytest.importorskip("tokenizers", reason="needs the train extra: pip install 'mmr[train]'")
+
 from mmr_train.losses import (
     consistency_cosine,
     consistency_infonce,

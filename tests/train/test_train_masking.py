@@ -5,6 +5,8 @@ import dataclasses
 import pytest
 import torch
 
+pytest.importorskip("tokenizers", reason="needs the train extra: pip install 'mmr[train]'")
+
 from mmr_train.config import MaskingConfig, preset
 from mmr_train.masking import (
     clean_token_targets,

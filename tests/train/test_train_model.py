@@ -6,12 +6,24 @@ from importlib import resources
 import pytest
 import torch
 
+pytest.importorskip("tokenizers", reason="needs the train extra: pip install 'mmr[train]'")
+
 from mmr_augment.errors import ConfigError, InputError
-from mmr_train.config import from_dict, load_config, preset, save_config
+from mmr_train.config import (
+    LOSS_TERMS,
+    FitConfig,
+    LossConfig,
+    fit_config_from_dict,
+    from_dict,
+    load_config,
+    preset,
+    save_config,
+)
 from mmr_train.model import RobustMMR, prepare_inputs
 from mmr_train.model.toy import toy_batch, toy_tokenizer
 
 KEYS = {"mim", "mlm", "itc", "consistency", "resilience", "total"}
+
 
 
 def gen(seed=0):
@@ -68,12 +80,52 @@ def test_yaml_overrides_and_round_trip(tmp_path):
     assert load_config(tmp_path / "out.yaml") == cfg
 
 
+@pytest.mark.parametrize(("data", "match"), [
+    ({"train": {"lr": "fast"}}, r"config\.train\.lr must be float, got 'fast' \(str\)"),
+    ({"train": {"batch_size": 0}}, r"config\.train\.batch_size must be >= 1"),
+    ({"train": {"grad_clip": float("nan")}}, "config.train.grad_clip must be finite"),
+    ({"train": {"precision": "fp8"}}, r"config\.train\.precision must be one of \('auto'"),
+    ({"data": {"second_view": "mirror"}}, "config.data.second_view must be one of"),
+    ({"data": {"size": "big"}}, r"config\.data\.size must be int or null"),
+    ({"views": {"scanner": ["cr", 3]}}, r"config\.views\.scanner must be one of \('all',\) or "
+                                        r"a list of str or null"),
+    ({"model": {"widht": 3}}, r"unknown key config\.model\.widht \(did you mean 'width'\?\)"),
+    ({"masking": {"text_other": 1.01}}, r"config\.masking\.text_other must be in \[0, 1\]"),
+    ({"loss": {"consistency_kind": "l2"}}, "config.loss.consistency_kind must be one of"),
+    ({"policy": 3}, r"config\.policy must be one of \('default', 'none'\) or a mapping or null"),
+    ({"train": 3}, "config.train must be a mapping, got int"),
+])
+def test_one_validator_names_the_key_path_and_the_expected_type(data, match):
+    with pytest.raises(ConfigError, match=match):
+        fit_config_from_dict(data)
+
+
+def test_fit_config_is_a_flat_robust_mmr_config():
+    cfg = fit_config_from_dict({"preset": "small", "method": "baseline", "train": None,
+                                "policy": None})
+    assert isinstance(cfg, FitConfig) and cfg.model == preset("small").model
+    assert cfg.train.batch_size == 16 and cfg.policy == "none" and cfg.is_baseline
+    assert list(cfg.to_dict()) == ["method", "model", "masking", "loss", "data", "views",
+                                   "train", "policy"]
+    assert fit_config_from_dict(cfg.to_dict()) == cfg
+    assert isinstance(fit_config_from_dict({"train": {"lr": 1}}).train.lr, float)
+
+
+def test_loss_terms_are_the_weight_fields_of_the_loss_config():
+    assert LOSS_TERMS == ("mim", "mlm", "itc", "consistency", "resilience")
+    assert set(LOSS_TERMS) < {f.name for f in dataclasses.fields(LossConfig)}
+    assert list(preset("tiny").loss_weights()) == list(LOSS_TERMS)
+    assert from_dict({"method": "baseline"}).loss_weights() == {
+        "mim": 1.0, "mlm": 1.0, "itc": 1.0, "consistency": 0.0, "resilience": 0.0}
+
+
 # ---- forward / objective -----------------------------------------------------------------
 
 def test_losses_total_is_the_weighted_sum():
     cfg = tiny(consistency=0.0, itc=0.5, resilience=2.0)
     batch = toy_batch(text_present=(True, False, True, True))
     out = model_for(cfg)(prepare_inputs(batch, toy_tokenizer(), cfg, gen()))
+    assert list(out) == [*LOSS_TERMS, "total"]
     assert set(out) == KEYS and all(v.dim() == 0 and torch.isfinite(v) for v in out.values())
     expected = out["mim"] + out["mlm"] + 0.5 * out["itc"] + 2.0 * out["resilience"]
     assert out["total"].item() == pytest.approx(expected.item(), rel=1e-6)

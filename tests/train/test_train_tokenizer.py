@@ -1,6 +1,9 @@
 """ReportTokenizer: training, special tokens, offsets, truncation, padding, save/load."""
 
 import pytest
+
+pytest.importorskip("tokenizers", reason="needs the train extra: pip install 'mmr[train]'")
+
 from tokenizers import Tokenizer, models
 
 from mmr_augment.errors import ConfigError, InputError, InputTypeError

@@ -9,10 +9,12 @@ import torch
 import yaml
 from train_fit_cases import write_config
 
+pytest.importorskip("tokenizers", reason="needs the train extra: pip install 'mmr[train]'")
+
 from mmr_augment.errors import ConfigError, InputError, InputTypeError
 from mmr_train.batching import BatchStream, collate_studies, fit_images
+from mmr_train.config import load_fit_config
 from mmr_train.distributed import DistContext
-from mmr_train.fit_config import load_fit_config
 from mmr_train.optim import warmup_cosine
 from mmr_train.sources import RenderedStudies
 from mmr_train.trainer import TERMS, Trainer
@@ -181,4 +183,4 @@ def test_shipped_real_data_config_parses_to_base_on_a_manifest():
 
     cfg = load_fit_config(resources.files("mmr_train") / "configs" / "base_manifest.yaml")
     assert cfg.data.kind == "manifest" and cfg.data.second_view == "style"
-    assert cfg.model.model.width == 768 and cfg.model.model.image_size == 224
+    assert cfg.model.width == 768 and cfg.model.image_size == 224
