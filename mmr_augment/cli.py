@@ -9,6 +9,8 @@ Commands:
   markdown.
 - ``describe POLICY.yaml``: ops, modes, drops, severities and a seeded sample run.
 - ``lexicon mine CORPUS.txt --out abbreviations.tsv``: abbreviation pairs from a corpus.
+- ``corrupt MANIFEST --out DIR``: corrupted copies per family and severity
+  (:mod:`mmr_augment.corrupt`).
 
 Errors (missing files, bad configs) print one line and exit with code 2.
 
@@ -194,6 +196,10 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--min-count", type=int, default=1,
                    help="keep pairs whose long form is defined in this many reports")
     m.set_defaults(func=_cmd_lexicon_mine)
+
+    from .corrupt import command as corrupt
+
+    corrupt.add_arguments(sub.add_parser("corrupt", help=corrupt.HELP))
     return parser
 
 

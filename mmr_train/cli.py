@@ -28,6 +28,7 @@ from mmr_augment.errors import MMRError
 SUBCOMMANDS: dict[str, str] = {
     "fit": "mmr_train.fit",
     "eval": "mmr_train.evaluate.command",
+    "shard": "mmr_train.shard",
     "vqa": "mmr_train.vqa.command",
 }
 

@@ -12,9 +12,10 @@ from mmr_augment import Cutout, GaussianNoise, MultiModalPolicy, Sequential
 from mmr_augment.text import SentenceDeletion, Typo
 
 REPORTS = [
-    "FINDINGS: The heart is normal in size. No pleural effusion. Lungs are clear.\n"
-    "IMPRESSION: No acute cardiopulmonary process.",
-    "FINDINGS: Mild cardiomegaly. Small left pleural effusion. No pneumothorax.\n"
+    "FINDINGS: The heart is normal in size. No pleural effusion. Lungs are clear. Bony "
+    "structures are intact.\nIMPRESSION: No acute cardiopulmonary process.",
+    "FINDINGS: Mild cardiomegaly. Small left pleural effusion. No pneumothorax. The visualized "
+    "osseous structures appear intact.\n"
     "IMPRESSION: Cardiomegaly with small left effusion.",
 ] * 4
 

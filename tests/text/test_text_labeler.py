@@ -38,10 +38,16 @@ def test_positive_beats_uncertain_beats_negative():
     assert label("Possible pneumonia. Right lower lobe pneumonia.") == {"Pneumonia": "positive"}
 
 
-def test_no_finding_needs_a_normal_statement_or_a_negated_finding():
-    assert label("Heart size is normal.") == {}
+def test_no_finding_follows_chexpert_nothing_but_devices_positive_or_uncertain():
+    assert label("Heart size is normal.") == {"No Finding": "positive", "Cardiomegaly": "negative"}
     assert label("Normal chest.") == {"No Finding": "positive"}
+    assert label("PA and lateral views.") == {"No Finding": "positive"}
     assert label("Possible small effusion. Normal chest.") == {"Pleural Effusion": "uncertain"}
+    assert label("ET tube in place. No effusion.") == {
+        "No Finding": "positive", "Pleural Effusion": "negative", "Support Devices": "positive"}
+    assert label("Mild degenerative changes of the spine.") == {}  # an "Other Finding"
+    assert label("No emphysema.") == {"No Finding": "positive"}
+    assert label("") == {} and label("INDICATION: Cough.") == {}
 
 
 def test_indication_mentions_are_ignored_but_kept_in_the_report():
@@ -52,6 +58,6 @@ def test_indication_mentions_are_ignored_but_kept_in_the_report():
 
 def test_user_lexicon_adds_a_finding_phrase():
     lexicon = Lexicon.default().with_extra(findings={"Pneumothorax": ["collapsed lung"]})
-    assert label("Collapsed lung on the right.") == {}
+    assert label("Collapsed lung on the right.") == {"No Finding": "positive"}
     assert label("Collapsed lung on the right.", lexicon) == {"Pneumothorax": "positive"}
     assert laterality("Collapsed lung on the right.", lexicon) == {"Pneumothorax": "right"}

@@ -14,6 +14,7 @@ from mmr_augment.text import (
     Lexicon,
     TokenFlag,
     abbreviations,
+    attribute_phrases,
     finding_phrases,
     hedges,
     load_lexicon,
@@ -43,7 +44,7 @@ def _signature(phrase: str) -> tuple:
 def test_every_file_names_its_source_and_licence():
     folder = files("mmr_augment.assets") / "lexicons"
     names = sorted(p.name for p in folder.iterdir() if p.name.endswith((".tsv", ".txt")))
-    assert len(names) == 9
+    assert len(names) == 10
     for name in names:
         first = (folder / name).read_text("utf-8").splitlines()[0]
         assert first.startswith("# Source: written for mmr, Apache-2.0"), name
@@ -54,13 +55,16 @@ def test_sizes_and_keys():
     assert ("unremarkable", "within normal limits", "normal") in synonym_classes(True)
     assert ("unremarkable", "within normal limits", "normal") not in synonym_classes()
     assert len(abbreviations()) >= 60 and abbreviations()["s/p"] == "status post"
-    assert set(negation_triggers()) == {"pre", "post", "pseudo", "termination"}
+    assert set(negation_triggers()) == {"pre", "post", "pseudo", "termination", "normal"}
+    assert {"normal", "within normal limits", "unremarkable"} <= set(negation_triggers()["normal"])
+    assert {"stable", "unchanged"} <= set(uncertainty_triggers()["stable"])
     assert {"pre", "post"} <= set(uncertainty_triggers())
     assert "no interval change" in negation_triggers()["pseudo"]
     assert {"FINDINGS", "IMPRESSION", "COMPARISON", "INDICATION", "HISTORY", "CLINICAL HISTORY",
             "TECHNIQUE", "EXAMINATION", "REASON FOR EXAM", "RECOMMENDATION", "ADDENDUM",
             "WET READ"} <= set(section_headers())
-    assert set(finding_phrases()) == set(OBSERVATIONS)
+    assert set(finding_phrases()) == {*OBSERVATIONS, "Other Finding"}
+    assert set(attribute_phrases()) == {"Cardiomegaly", "Enlarged Cardiomediastinum"}
 
 
 @pytest.mark.parametrize("terms", synonym_classes(include_restricted=True), ids=str)

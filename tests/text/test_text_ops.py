@@ -21,9 +21,12 @@ EXPECTED = {
         "pneumothorax. There is a small left pleural effusion.\n\nIMPRESSION: No acute "
         "disease."
     ),
+    # the cut keeps "Mild cardiomegaly.": without it the labels would read "Heart size is
+    # normal." (negative) and lose the effusion and cardiomegaly findings' positive labels
     mt.Truncation(fraction=0.4): (
         "FINDINGS: PA and lateral views. The lungs are clear. No pleural effusion or "
-        "pneumothorax. Heart size is normal."
+        "pneumothorax. Heart size is normal. There is a small left pleural "
+        "effusion.\n\nIMPRESSION: Mild cardiomegaly."
     ),
     mt.WordDropout(rate=0.3): (
         "FINDINGS: PA lateral. lungs are clear. No pleural effusion pneumothorax. Heart "
@@ -119,15 +122,28 @@ def test_word_dropout_never_drops_part_of_a_mention():
 
 def test_sentence_deletion_keeps_one_sentence_unless_allowed():
     kept = mt.SentenceDeletion(rate=1.0)(REPORTS, generator=0)
-    assert all(len(mt.parse(t).sentence_bounds) == 1 for t in kept.texts)
+    for before, after in zip(REPORTS, kept.texts, strict=True):
+        assert len(mt.parse(after).sentence_bounds) >= 1
+        assert mt.labels_kept(mt.report_labels(before), mt.report_labels(after),
+                              "information_removing")
+    # one report keeps two: its only positive finding outside the kept sentence
+    assert [len(mt.parse(t).sentence_bounds) for t in kept.texts].count(1) == len(REPORTS) - 1
     empty = mt.SentenceDeletion(rate=1.0, allow_empty=True)(REPORTS, generator=0)
     assert empty.texts[0] == "FINDINGS:\n\nIMPRESSION:"
     assert empty.texts[2] == ""
 
 
 def test_truncation_always_keeps_the_first_sentence():
+    out = mt.Truncation(fraction=1.0)(["Heart size is normal. No effusion. Lungs are clear."],
+                                      generator=0)
+    assert out.texts == ["Heart size is normal."]
+
+
+def test_truncation_cuts_only_where_the_kept_labels_stay():
     out = mt.Truncation(fraction=1.0)(REPORTS, generator=0)
-    assert out.texts[2] == "The cardiomediastinal silhouette is within normal limits."
+    # the first sentence alone would read "No Finding" positive: the atelectasis must stay
+    assert out.texts[2] == ("The cardiomediastinal silhouette is within normal limits. There is "
+                            "no focal consolidation. Left basilar atelectasis.")
 
 
 def sentences(report):

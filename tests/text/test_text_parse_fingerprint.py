@@ -1,6 +1,8 @@
 """parse() output is pinned: the 51 hand-written reports give the stored token arrays, flags,
 sentences, sections and mentions (tests/data/parse_fingerprint.json, written by the parser
-before its speed-up), and the chunk-memoised path agrees with the whole-text path."""
+before its speed-up; flags and mentions rewritten when the lexicon took CheXpert's normality
+cues, tokens, sentences and sections unchanged), and the chunk-memoised path agrees with the
+whole-text path."""
 
 import json
 from pathlib import Path
