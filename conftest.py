@@ -21,6 +21,7 @@ EXTRA_ONLY: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
                                      "mmr_augment/integrations/__init__.py")),
     "preview": (("matplotlib", "tqdm"), ("mmr_augment/_preview.py",)),
     "train": (("tokenizers", "monai", "spacy", "matplotlib", "tqdm"), ("mmr_train/*",)),
+    "scale": (("webdataset", "tqdm"), ("mmr_augment/corrupt/*", "mmr_train/data/shards.py")),
 }
 _LEFT_OUT: dict[str, str] = {}  # pattern -> extra
 

@@ -9,6 +9,9 @@ Commands:
   markdown.
 - ``describe POLICY.yaml``: ops, modes, drops, severities and a seeded sample run.
 - ``lexicon mine CORPUS.txt --out abbreviations.tsv``: abbreviation pairs from a corpus.
+- ``corrupt MANIFEST --out DIR``: corrupted copies per family and severity
+  (:mod:`mmr_augment.corrupt`).
+- ``fit-style FOLDER --out site.yaml``: a site's scanner style fitted from its films.
 
 Errors (missing files, bad configs) print one line and exit with code 2.
 
@@ -30,6 +33,7 @@ from typing import Any
 
 from . import core
 from .errors import InputError, MMRError
+from .style.fitting.command import add_fit_style_command
 
 
 def describe_op(name: str) -> dict[str, Any]:
@@ -203,6 +207,11 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--min-count", type=int, default=1,
                    help="keep pairs whose long form is defined in this many reports")
     m.set_defaults(func=_cmd_lexicon_mine)
+
+    from .corrupt import command as corrupt
+
+    corrupt.add_arguments(sub.add_parser("corrupt", help=corrupt.HELP))
+    add_fit_style_command(sub)
     return parser
 
 

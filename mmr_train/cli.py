@@ -29,6 +29,7 @@ SUBCOMMANDS: dict[str, str] = {
     "manifest": "mmr_train.make_manifest",
     "fit": "mmr_train.fit",
     "eval": "mmr_train.evaluate.command",
+    "shard": "mmr_train.shard",
     "vqa": "mmr_train.vqa.command",
 }
 

@@ -117,7 +117,15 @@ def _manifest_dataset(settings: DataSettings, model: ModelConfig) -> Dataset:
                            channels=model.channels, uncertain="zeros")
 
 
-DATA_KINDS: dict[str, Builder] = {"synthetic": synthetic_dataset, "manifest": _manifest_dataset}
+def _shard_dataset(settings: DataSettings, model: ModelConfig) -> Dataset:
+    """WebDataset shards at ``data.path`` (:mod:`mmr_train.data.shards`)."""
+    from mmr_train.data.shards import shard_dataset
+
+    return shard_dataset(settings, model)
+
+
+DATA_KINDS: dict[str, Builder] = {"synthetic": synthetic_dataset, "manifest": _manifest_dataset,
+                                  "webdataset": _shard_dataset}
 
 
 def register_data_kind(name: str, builder: Builder) -> None:

@@ -28,7 +28,7 @@ from torch.utils.data import Dataset
 from mmr_augment import PerturbedBatch
 from mmr_augment.errors import ConfigError
 
-from .batching import BatchStream, StudyBatch
+from .batching import StudyBatch, batch_stream
 from .build import TrainingParts, build_parts
 from .checkpoint import CheckpointManager, load_checkpoint
 from .config import LOSS_TERMS, FitConfig, check_resumable, save_config
@@ -83,9 +83,9 @@ class Trainer:
         self.scaler = torch.amp.GradScaler(self.device.type) if self.precision.scaler else None
         self.generators = {p: torch.Generator() for p in PURPOSES}
         self._seed_generators(0)
-        self.stream = BatchStream(self.dataset, t.batch_size, t.seed, cfg.model.image_size,
-                                  cfg.model.channels, self.ctx.rank, self.ctx.world_size,
-                                  cfg.data.num_workers)
+        self.stream = batch_stream(self.dataset, t.batch_size, t.seed, cfg.model.image_size,
+                                   cfg.model.channels, self.ctx.rank, self.ctx.world_size,
+                                   cfg.data.num_workers)
         self.step = 0
         if resume and latest is not None:
             self._restore(latest)
@@ -184,6 +184,7 @@ class Trainer:
         if self.device.type == "cuda":
             rng["cuda"] = torch.cuda.get_rng_state(self.device)
         every_rank = self.ctx.gather(rng)
+        data_states = self.ctx.gather(self.stream.state_dict())
         path = None
         if self.ctx.is_main:
             epoch, index = self.stream.position()
@@ -193,7 +194,8 @@ class Trainer:
                 "optimizer": self.optimizer.state_dict(),
                 "scheduler": self.scheduler.state_dict(),
                 "scaler": self.scaler.state_dict() if self.scaler is not None else {},
-                "rng": every_rank, "config": self.cfg.to_dict()}, self.step)
+                "rng": every_rank, "data": data_states, "config": self.cfg.to_dict()},
+                self.step)
         self.ctx.barrier()
         return path
 
@@ -206,7 +208,10 @@ class Trainer:
         if self.scaler is not None and state["scaler"]:
             self.scaler.load_state_dict(state["scaler"])
         self.step = int(state["step"])
-        self.stream.seek(state["epoch"], state["batch_index"])
+        if len(state.get("data", ())) == self.ctx.world_size:
+            self.stream.load_state_dict(state["data"][self.ctx.rank])
+        else:
+            self.stream.seek(state["epoch"], state["batch_index"])
         if len(state["rng"]) == self.ctx.world_size:
             rng = state["rng"][self.ctx.rank]
             torch.set_rng_state(rng["torch"])

@@ -25,6 +25,7 @@ import torch
 import mmr_augment
 from mmr_augment import MultiModalPolicy, OneOf, Perturbation, PerturbedBatch, from_config
 from mmr_augment.errors import ConfigError, InputError
+from mmr_augment.keyed import key_seed, keyed_params
 
 from .batching import StudyBatch
 from .config import FitConfig
@@ -97,15 +98,30 @@ class ViewPerturber:
         if self.source == "dataset":
             raise InputError("data.second_view is 'dataset' but the dataset gives no "
                              "'view2_image'; use second_view: auto or style")
-        out = self.restyle(batch.images, batch.reports, generator=generator)
+        out = _perturb(self.restyle, batch.images, batch.reports, generator,
+                       batch.sample_seeds, "restyle")
         return out.images, out.texts
 
     def __call__(self, batch: StudyBatch, policy_generator: torch.Generator,
                  view_generator: torch.Generator, device: torch.device | None = None
                  ) -> list[PerturbedBatch]:
-        """Views of ``batch``; images are moved to ``device`` before perturbation."""
+        """Views of ``batch``; images are moved to ``device`` before perturbation.
+
+        With ``batch.sample_seeds`` each study's params come from its own seed (and the
+        view), not from the generators, so they do not depend on the batch it is in.
+        """
         views = [(batch.images, batch.reports)]
         if self.two_views:
             views.append(self.second_view(batch, view_generator))
-        return [self.policy(images.to(device) if device is not None else images, texts,
-                            generator=policy_generator) for images, texts in views]
+        return [_perturb(self.policy, images.to(device) if device is not None else images,
+                         texts, policy_generator, batch.sample_seeds, f"view{k}")
+                for k, (images, texts) in enumerate(views)]
+
+
+def _perturb(policy: MultiModalPolicy, images: torch.Tensor, texts: list[str],
+             generator: torch.Generator, seeds: list[int] | None, purpose: str
+             ) -> PerturbedBatch:
+    if seeds is None:
+        return policy(images, texts, generator=generator)
+    return policy.apply((images, texts), keyed_params(policy, [key_seed(s, purpose)
+                                                               for s in seeds]))

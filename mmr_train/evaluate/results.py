@@ -195,13 +195,17 @@ class Retrieval(JsonResult):
 @dataclass
 class FamilyScores(JsonResult):
     """One corruption family: probe scores per severity (``"1"``..``"5"``) and relative error;
-    ``retrieval_degradation``: mean-rank delta per direction at the retrieval severity."""
+    ``retrieval_degradation``: mean-rank delta per direction at the retrieval severity;
+    ``balanced_error``: MedMNIST-C's balanced error per severity (``corruption.balanced_error``).
+    """
 
     modality: str
     retrieval_degradation: Directions[float] | None = optional()
     accuracy: dict[str, float]
     auc: dict[str, float | None]
     relative_error: float
+    balanced_error: dict[str, float] | None = field(default=None,
+                                                   metadata={"omit_none": True})
 
     def s3plus(self) -> float | None:
         """Mean accuracy over severities >= 3 (None without any)."""

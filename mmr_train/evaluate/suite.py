@@ -36,7 +36,7 @@ import torch
 
 from mmr_augment.errors import InputError
 
-from .corruption import SEVERITIES, CorruptionBank, relative_error
+from .corruption import SEVERITIES, CorruptionBank, balanced_error, relative_error
 from .data import EvalSet
 from .encoder import FrozenEncoder
 from .missing import missing_modality
@@ -118,19 +118,22 @@ def corruption_suite(encoder: FrozenEncoder, probe: LinearProbe, bank: Corruptio
     """
     families: dict[str, FamilyScores] = {}
     for family, fam in bank.families.items():
-        acc, auc, moved = {}, {}, None
+        acc, auc, balanced, moved = {}, {}, {}, None
         for s in severities:
             images, texts = bank.get(family, s)
             emb = encoder.embed(images, texts)
-            macro = probe_metrics(probe.predict_proba(emb["fused"]), labels, names)["macro"]
+            probs = probe.predict_proba(emb["fused"])
+            macro = probe_metrics(probs, labels, names)["macro"]
             acc[str(s)], auc[str(s)] = macro["accuracy"], macro["auc"]
+            balanced[str(s)] = balanced_error(probs, labels)
             if retrieval is not None and s == retrieval[1]:
                 got = _directions(cross_modal_retrieval(emb["image_contrast"],
                                                         emb["text_contrast"]))
                 moved = Directions(*(_degradation(c, g).delta for c, g in
                                      _pairs(retrieval[0], got)))
         families[family] = FamilyScores(fam.modality, moved, acc, auc,
-                                        relative_error(clean.accuracy, list(acc.values())))
+                                        relative_error(clean.accuracy, list(acc.values())),
+                                        balanced)
         if progress:
             progress(family)
     mean_re = {}

@@ -185,3 +185,44 @@ def test_bank_mixed_uses_every_family_in_turn():
     assert torch.equal(mixed_images[2], bank.get("gaussian_noise", 3)[0][2])
     assert mixed_texts == bank.get("truncate", 3)[1]
     assert bank.get("cutout", 3)[1] == bank.texts  # image families leave the text alone
+
+
+def test_corruption_families_score_both_directions():
+    from mmr_train.evaluate.corruption import corrupt_images
+
+    fams = corruption_families("image")
+    for family in ("brightness", "contrast", "gamma"):
+        assert family not in fams
+        assert fams[f"{family}_up"].direction == "up" and fams[f"{family}_down"].direction == "down"
+    x = torch.full((2, 1, 8, 8), 0.5)
+    up = corrupt_images(x, fams["brightness_up"], 5)
+    down = corrupt_images(x, fams["brightness_down"], 5)
+    assert torch.allclose(up, torch.full_like(x, 0.75)) and torch.allclose(down, x * 0.5)
+
+
+def test_balanced_error_matches_its_definition():
+    from mmr_train.evaluate.corruption import balanced_error
+
+    labels = torch.tensor([1, 1, 1, 0])
+    assert balanced_error(torch.tensor([0.9, 0.9, 0.9, 0.9]), labels) == 0.5  # all positive
+    assert balanced_error(torch.tensor([0.9, 0.2, 0.9, 0.1]), labels) == pytest.approx(1 / 6)
+    multi = torch.tensor([[1, 0], [0, 1]])
+    assert balanced_error(multi.float(), multi) == 0.0
+    assert balanced_error(1.0 - multi.float(), multi) == 1.0
+    with pytest.raises(InputError, match="same, non-empty shape"):
+        balanced_error(torch.zeros(3), torch.zeros(2))
+
+
+def test_medmnistc_be_and_rbe_follow_its_evaluator():
+    from mmr_train.evaluate.corruption import medmnistc_scores
+
+    errors = {"a": [0.2, 0.3, 0.4], "b": [0.5, 0.5, 0.5]}
+    reference = {"a": [0.3, 0.3, 0.3], "b": [0.4, 0.5, 0.6]}
+    got = medmnistc_scores(errors, 0.1, reference, 0.2)
+    assert got["be_per_corruption"] == {"a": 1.0, "b": 1.0}
+    assert got["rbe_per_corruption"] == {"a": pytest.approx(2.0), "b": pytest.approx(4 / 3)}
+    assert got["rbe"] == pytest.approx(5 / 3)
+    same = medmnistc_scores(reference, 0.2, reference, 0.2)  # the reference against itself
+    assert same["be"] == 1.0 and same["rbe"] == 1.0
+    with pytest.raises(InputError, match="cannot normalise"):
+        medmnistc_scores(errors, 0.1, {"a": [0.2], "b": [0.2]}, 0.2)
