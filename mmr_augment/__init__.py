@@ -53,6 +53,7 @@ from .image import (
     ToneCurve,
     WindowLevel,
     check_image,
+    clamp_out_of_range,
     per_sample,
     to_float_image,
 )
@@ -67,7 +68,7 @@ __all__ = [
     "Choice", "ParamSpec", "choice", "MODES", "PerturbedBatch", "MultiModalPolicy",
     "with_severity", "ScannerStyle", "ReportStyle",
     # image
-    "ImagePerturbation", "check_image", "per_sample", "to_float_image",
+    "ImagePerturbation", "check_image", "clamp_out_of_range", "per_sample", "to_float_image",
     "GaussianNoise", "ImpulseNoise", "PoissonNoise", "SpeckleNoise",
     "GaussianBlur", "MotionBlur", "DefocusBlur", "Sharpen",
     "Gamma", "Contrast", "Brightness", "WindowLevel", "ToneCurve", "Invert",

@@ -11,7 +11,7 @@ import torch
 MODES = ("none", "image", "text", "both")
 
 
-@dataclass
+@dataclass(repr=False)
 class PerturbedBatch:
     """One batch of image-report pairs, clean and perturbed.
 
@@ -21,7 +21,7 @@ class PerturbedBatch:
             perturbed).
         clean_texts: list of B report strings.
         texts: list of B perturbed reports (bit-identical to clean where not perturbed).
-        mode: (B,) int64 index into ``MODES``.
+        mode: (B,) int64 index into ``MODES`` (names: :attr:`mode_names`).
         image_present: (B,) bool, False where the image modality was dropped.
         text_present: (B,) bool, False where the text modality was dropped.
         severity: (B,) int64 severity used per sample (0: clean, or ops as configured).
@@ -52,6 +52,34 @@ class PerturbedBatch:
 
     def __len__(self) -> int:
         return len(self.clean_texts)
+
+    @property
+    def mode_names(self) -> list[str]:
+        """Per-sample mode as a name from ``MODES`` (``"none"``, ``"image"``, ...)."""
+        return [MODES[m] for m in self.mode.tolist()]
+
+    def __repr__(self) -> str:
+        """A few lines: shapes, per-sample modes and what changed; no tensor dumps.
+
+        Example:
+            >>> b = PerturbedBatch(torch.zeros(2, 1, 4, 4), torch.ones(2, 1, 4, 4), ["a", "b"],
+            ...     ["a", "c"], torch.tensor([1, 3]), torch.tensor([True, True]),
+            ...     torch.tensor([True, False]), torch.tensor([2, 5]), torch.zeros(2, 1, 1),
+            ...     torch.zeros(2, 1, 4, 4, dtype=torch.bool), 4)
+            >>> b
+            PerturbedBatch(2 samples, images (2, 1, 4, 4) torch.float32, patch_size 4,
+              mode ['image', 'both'], severity [2, 5],
+              image changed 2/2, text changed 1/2, image dropped 0/2, text dropped 1/2)
+        """
+        n = len(self)
+        image_changed = int((self.images != self.clean_images).flatten(1).any(1).sum())
+        text_changed = sum(a != b for a, b in zip(self.clean_texts, self.texts))
+        return (f"PerturbedBatch({n} samples, images {tuple(self.images.shape)} "
+                f"{self.images.dtype}, patch_size {self.patch_size},\n"
+                f"  mode {self.mode_names}, severity {self.severity.tolist()},\n"
+                f"  image changed {image_changed}/{n}, text changed {text_changed}/{n}, "
+                f"image dropped {int((~self.image_present).sum())}/{n}, "
+                f"text dropped {int((~self.text_present).sum())}/{n})")
 
     def edited_token_mask(self, offsets: list[list[tuple[int, int]]]) -> torch.Tensor:
         """(B, L) bool: tokens (char offsets into the perturbed text, as a tokenizer returns

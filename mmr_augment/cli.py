@@ -114,8 +114,10 @@ def _cmd_preview(ns: argparse.Namespace) -> int:
 def _cmd_describe(ns: argparse.Namespace) -> int:
     from ._describe import describe, format_description, sample_run
     from .config import load_config
+    from .core import REGISTRY, from_config
 
-    op = load_config(ns.config)
+    is_name = ns.config in REGISTRY and not Path(ns.config).is_file()
+    op = from_config({"type": ns.config}) if is_name else load_config(ns.config)
     info = describe(op)
     run = None if ns.samples == 0 else sample_run(op, n=ns.samples, size=ns.size, seed=ns.seed)
     if ns.json:
@@ -161,11 +163,16 @@ def _cmd_lexicon_mine(ns: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mmr-augment", description=__doc__.split("\n")[0])
+    from . import __version__
+
+    parser = argparse.ArgumentParser(prog="mmr-augment",
+                                     description=__doc__.split("\n")[0].replace("``", ""))
+    parser.add_argument("--version", action="version", version=f"mmr-augment {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("list", help="registered ops: modality, family, arguments, severities")
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.add_argument("--modality", choices=["image", "text", "any"])
+    p.add_argument("--modality", choices=["image", "text", "any"],
+                   help="only the ops of this modality (default: all)")
     p.set_defaults(func=_cmd_list)
 
     p = sub.add_parser("preview", help="image grid (PNG) or report diff (HTML / markdown)")
@@ -183,11 +190,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_preview)
 
     p = sub.add_parser("describe", help="what a policy config does, with a sample run")
-    p.add_argument("config", help="policy or op config (.yaml / .json)")
+    p.add_argument("config", help="policy or op config (.yaml / .json), or an op name such as "
+                                  "GaussianNoise (its default arguments)")
     p.add_argument("--samples", type=int, default=16, help="synthetic studies (0: no run)")
-    p.add_argument("--size", type=int, default=64)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--size", type=int, default=64,
+                   help="side of the synthetic images of the sample run, in pixels")
+    p.add_argument("--seed", type=int, default=0, help="seed of the sample run")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_cmd_describe)
 
     p = sub.add_parser("lexicon", help="build lexicon files from a corpus")

@@ -123,6 +123,8 @@ class Perturbation(nn.Module):
     values for ``severity=1..5``), declare their numeric arguments with :meth:`spec`, and
     implement ``_apply``. Passing ``abstract=True`` in the class statement keeps a class out of
     the registry (base classes, private helper ops); every other subclass is registered.
+    Defining a class again in the same module under the same qualified name (re-running a
+    notebook cell) replaces the registered one; another class of a taken name raises.
 
     Hooks a subclass may override:
 
@@ -154,7 +156,9 @@ class Perturbation(nn.Module):
                             f"'gaussian_noise', got {cls.family!r}")
         if cls.modality not in MODALITIES:
             raise TypeError(f"{cls.__name__}.modality must be one of {MODALITIES}")
-        if cls.__name__ in REGISTRY and REGISTRY[cls.__name__] is not cls:
+        known = REGISTRY.get(cls.__name__)
+        if known is not None and known is not cls and (known.__module__, known.__qualname__) \
+                != (cls.__module__, cls.__qualname__):  # same place: a notebook re-run replaces
             raise TypeError(f"an op named {cls.__name__!r} is already registered "
                             f"({REGISTRY[cls.__name__].__module__}); pick another name")
         REGISTRY[cls.__name__] = cls

@@ -41,7 +41,7 @@ from .core import (
     resolve_generator,
     slice_params,
 )
-from .errors import ConfigError, InputError
+from .errors import ConfigError, InputError, InputTypeError
 from .image.base import check_image
 
 SCHEDULES = ("constant", "linear", "cosine")
@@ -82,6 +82,27 @@ def _probabilities(name: str, given: Mapping[str, float] | None, keys: Sequence[
     return torch.tensor(w, dtype=torch.float64)
 
 
+def _check_reports(texts: Any, allow_empty: bool) -> list[str]:
+    """The reports as a list of str; a bare string, non-text items and (unless allowed) empty
+    reports raise, naming the sample."""
+    if isinstance(texts, (str, bytes)):
+        raise InputTypeError("MultiModalPolicy: reports must be a list with one report per "
+                             "image, got a single string; wrap it: [report]")
+    out = []
+    for i, t in enumerate(texts):
+        if t is None and allow_empty:
+            t = ""
+        if not isinstance(t, str):
+            raise InputTypeError(f"MultiModalPolicy: report {i} is {type(t).__name__}, expected "
+                                 f"str" + ("" if t is not None else
+                                           "; pass allow_empty_reports=True to take it as ''"))
+        if not allow_empty and not t.strip():
+            raise InputError(f"MultiModalPolicy: report {i} is empty; fill it, drop the sample, "
+                             f"or pass allow_empty_reports=True to leave it as it is")
+        out.append(t)
+    return out
+
+
 class MultiModalPolicy(Perturbation):
     """Asymmetric image/report perturbation with modality drop and severity schedule.
 
@@ -97,6 +118,9 @@ class MultiModalPolicy(Perturbation):
             to its maximum over ``schedule_steps`` training steps (see :meth:`set_step`).
         patch_size: patch size of the damage map.
         p: probability that a sample takes part at all (otherwise clean, nothing dropped).
+        allow_empty_reports: take empty / blank reports and ``None`` (as ``""``; text ops
+            leave them as they are). Off by default: an empty report is usually a data bug,
+            so it raises :class:`InputError` naming the sample.
     """
 
     modality = "multimodal"
@@ -106,8 +130,10 @@ class MultiModalPolicy(Perturbation):
                  modes: Mapping[str, float] | None = None,
                  drop: Mapping[str, float] | None = None,
                  severity: Any = None, schedule: str = "constant", schedule_steps: int = 0,
-                 patch_size: int = 16, p: float = 1.0) -> None:
+                 patch_size: int = 16, p: float = 1.0, allow_empty_reports: bool = False
+                 ) -> None:
         super().__init__(p=p)
+        self.allow_empty_reports = bool(allow_empty_reports)
         for name, op, kinds in (("image", image, ("image", "any")), ("text", text, ("text",))):
             if op is not None and (not isinstance(op, Perturbation) or op.modality not in kinds):
                 raise ConfigError(f"MultiModalPolicy: {name}= must be a {name} perturbation, "
@@ -177,7 +203,7 @@ class MultiModalPolicy(Perturbation):
     def apply(self, x: tuple[torch.Tensor, Sequence[str]], params: Params) -> PerturbedBatch:
         images, texts = x
         images = check_image(images, "MultiModalPolicy")
-        texts = list(texts)
+        texts = _check_reports(texts, self.allow_empty_reports)
         if len(texts) != images.shape[0]:
             raise InputError(f"MultiModalPolicy: {images.shape[0]} images but {len(texts)} "
                              f"reports; pass one report per image")

@@ -26,6 +26,7 @@ from mmr_augment.errors import MMRError
 
 #: Subcommand name -> module with ``HELP``, ``add_arguments`` and ``run``.
 SUBCOMMANDS: dict[str, str] = {
+    "manifest": "mmr_train.make_manifest",
     "fit": "mmr_train.fit",
     "eval": "mmr_train.evaluate.command",
     "shard": "mmr_train.shard",
@@ -51,7 +52,11 @@ def help_line(module_path: str) -> str:
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser; only ``command``'s module is imported (none with None: help from source)."""
-    parser = argparse.ArgumentParser(prog="mmr-train", description=__doc__.split("\n")[0])
+    from mmr_train import __version__
+
+    parser = argparse.ArgumentParser(prog="mmr-train",
+                                     description=__doc__.split("\n")[0].replace("``", ""))
+    parser.add_argument("--version", action="version", version=f"mmr-train {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, module_path in SUBCOMMANDS.items():
         if command != name:

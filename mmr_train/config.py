@@ -11,7 +11,9 @@ consistency and no resilience term whatever their weights), ``model`` (sizes), `
   :mod:`mmr_train.sources`), ``n``, ``size`` (``null``: the model's ``image_size``), ``seed``,
   ``domains`` (``[scanner_style, report_style]`` pairs of preset names or ``null``),
   ``second_view`` (``auto`` | ``dataset`` | ``style`` | ``policy``), ``path`` (manifest),
-  ``num_workers``.
+  ``root`` (the folder its paths are relative to; default: the manifest's folder),
+  ``drop_empty`` (drop rows with an empty report instead of raising), ``num_workers``.
+  In a config file, relative ``path`` and ``root`` are relative to the file's folder.
 - ``views``: the style family of generated second views: ``scanner`` / ``report`` preset
   names (``all``: every shipped preset; ``[]``: use the policy's own ops instead).
 - ``policy``: ``default``, ``none`` or a ``MultiModalPolicy`` config dict (``type`` optional).
@@ -199,6 +201,8 @@ class DataSettings:
         factory=lambda: [["cr", None], ["dr_flat_panel", None]])
     second_view: SecondView = "auto"
     path: str | None = None
+    root: str | None = None
+    drop_empty: bool = False
     num_workers: int = setting(0, resumable=True)
 
 
@@ -299,13 +303,22 @@ def load_config(path: str | Path) -> RobustMMRConfig:
 
 
 def load_fit_config(path: str | Path) -> FitConfig:
-    """Read a fit config YAML (``yaml.safe_load``), such as a run folder's ``config.yaml``;
-    errors name the file."""
+    """Read a fit config YAML (``yaml.safe_load``), such as a run folder's ``config.yaml``, or
+    a preset name (``tiny``, ``small``, ``base``) that is not a file; errors name the file.
+    Relative ``data.path`` / ``data.root`` are resolved against the file's folder."""
     path = Path(path)
     if not path.is_file():
+        if str(path) in PRESETS:
+            return fit_config_from_dict({"preset": str(path)})
         raise ConfigError(f"config file not found: {path}; pass --config PATH.yaml "
-                          f"(e.g. mmr_train/configs/tiny.yaml)")
-    return _load(FitConfig, path)
+                          f"(e.g. mmr_train/configs/tiny.yaml) or a preset name "
+                          f"({', '.join(PRESETS)})")
+    cfg = _load(FitConfig, path)
+    for key in ("path", "root"):
+        value = getattr(cfg.data, key)
+        if value is not None and not Path(value).expanduser().is_absolute():
+            setattr(cfg.data, key, str((path.parent / value).resolve()))
+    return cfg
 
 
 def save_config(cfg: RobustMMRConfig, path: str | Path) -> None:

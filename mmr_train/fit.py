@@ -1,6 +1,9 @@
 """``mmr-train fit``: train Robust-MMR (or the baseline) from a config YAML.
 
 Single process: ``mmr-train fit --config CONFIG.yaml --out DIR [--max-steps N] [--resume]``;
+``--config`` also takes a preset name (``tiny``, the default; ``small``; ``base``), and
+``--manifest PATH`` trains on a manifest (e.g. from ``mmr-train manifest``) without a YAML:
+``mmr-train fit --config tiny --manifest data/manifest.csv --out run``.
 data-parallel: ``torchrun --nproc_per_node=N -m mmr_train.cli fit ...`` (gloo on CPU, NCCL on
 CUDA). Writes ``DIR/checkpoints/`` (with ``tokenizer.json``), ``DIR/metrics.jsonl`` and
 ``DIR/config.yaml``.
@@ -28,8 +31,15 @@ HELP = "train Robust-MMR (or the baseline) from a config YAML"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``fit`` subcommand's arguments."""
-    parser.add_argument("--config", required=True, type=Path,
-                        help="fit config YAML (e.g. mmr_train/configs/tiny.yaml)")
+    parser.add_argument("--config", type=Path, default=Path("tiny"),
+                        help="fit config YAML (e.g. mmr_train/configs/tiny.yaml) or a preset "
+                             "name: tiny, small, base (default: %(default)s)")
+    parser.add_argument("--manifest", type=Path, default=None,
+                        help="train on this CSV / JSONL manifest (sets data.kind: manifest, "
+                             "data.path)")
+    parser.add_argument("--root", type=Path, default=None,
+                        help="data root of the manifest's paths (data.root; default: the "
+                             "manifest's folder)")
     parser.add_argument("--out", required=True, type=Path,
                         help="run folder: checkpoints/, metrics.jsonl, config.yaml")
     parser.add_argument("--max-steps", type=int, default=None,
@@ -43,10 +53,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def fit(config: str | Path, out: str | Path, *, max_steps: int | None = None,
-        resume: bool = False, progress: bool = True, device: str = "auto") -> dict[str, Any]:
+        resume: bool = False, progress: bool = True, device: str = "auto",
+        manifest: str | Path | None = None, root: str | Path | None = None) -> dict[str, Any]:
     """Train as ``mmr-train fit`` does; returns the last logged metrics row (rank 0; other
     ranks get ``{}``)."""
     cfg = load_fit_config(config)
+    if manifest is not None:
+        cfg.data.kind, cfg.data.path = "manifest", str(Path(manifest).resolve())
+    if root is not None:
+        cfg.data.root = str(Path(root).resolve())
     if max_steps is not None:
         if max_steps < 1:
             from mmr_augment.errors import ConfigError
@@ -64,7 +79,8 @@ def fit(config: str | Path, out: str | Path, *, max_steps: int | None = None,
 def run(args: argparse.Namespace) -> int:
     """Entry of the ``fit`` subcommand."""
     row = fit(args.config, args.out, max_steps=args.max_steps, resume=args.resume,
-              progress=args.progress, device=args.device)
+              progress=args.progress, device=args.device, manifest=args.manifest,
+              root=args.root)
     if row:
         print(f"step {row['step']}: total loss {row['total']:.4f}")
     return 0

@@ -110,7 +110,7 @@ def _manifest_dataset(settings: DataSettings, model: ModelConfig) -> Dataset:
 
     if settings.path is None:
         raise ConfigError("data.kind 'manifest' needs data.path (a CSV / JSONL manifest)")
-    manifest = load_manifest(settings.path)
+    manifest = load_manifest(settings.path, settings.root, drop_empty=settings.drop_empty)
     train = manifest.split("train")
     size = settings.size if settings.size is not None else model.image_size
     return ManifestDataset(train if len(train.rows) else manifest, size=int(size),

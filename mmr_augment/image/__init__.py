@@ -7,7 +7,13 @@ kernels live in the private subpackage ``_kernels``. Importing this package regi
 """
 
 from .acquisition import Collimation, GridLines
-from .base import ImagePerturbation, check_image, per_sample, to_float_image
+from .base import (
+    ImagePerturbation,
+    check_image,
+    clamp_out_of_range,
+    per_sample,
+    to_float_image,
+)
 from .bias_field import BiasField
 from .blur import DefocusBlur, GaussianBlur, MotionBlur
 from .display import Invert, WindowLevel
@@ -22,7 +28,7 @@ from .tone import Brightness, Contrast, Gamma
 from .tone_curve import ToneCurve
 
 __all__ = [
-    "ImagePerturbation", "check_image", "per_sample", "to_float_image",
+    "ImagePerturbation", "check_image", "clamp_out_of_range", "per_sample", "to_float_image",
     "GaussianNoise", "ImpulseNoise", "PoissonNoise", "SpeckleNoise",
     "GaussianBlur", "MotionBlur", "DefocusBlur", "Sharpen",
     "Gamma", "Contrast", "Brightness", "WindowLevel", "ToneCurve", "Invert",

@@ -4,11 +4,20 @@ Images are float tensors ``(B, C, H, W)``, C = 1 or 3, in ``value_range`` (defau
 Ops compute on a ``[0, 1]`` view in float32 (float64 stays float64), clamp to the range, and
 return the input's dtype and device. NaN or Inf input raises :class:`InputError`: a corrupted
 image must not silently poison a training batch.
+
+Input outside ``value_range`` (more than :data:`RANGE_TOLERANCE` of its span) raises
+:class:`InputError` too: a 0-255 image fed to a ``[0, 1]`` op would otherwise come back white.
+Scale it first (MONAI ``ScaleIntensityd``, :func:`to_float_image`, ``x / 255``) or give the op
+its ``value_range=``. Code that relies on the op clamping on purpose opts out with
+``with clamp_out_of_range(): ...``.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, ClassVar
 
 import torch
@@ -17,6 +26,27 @@ from ..core import Params, Perturbation
 from ..errors import ConfigError, InputError, InputTypeError
 
 FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+RANGE_TOLERANCE = 0.01  # of the span: resampling overshoot passes, a 0-255 image does not
+_CLAMPING = ContextVar("mmr_clamp_out_of_range", default=False)
+
+
+@contextmanager
+def clamp_out_of_range() -> Iterator[None]:
+    """Let image ops take input outside their ``value_range`` and clamp it (the opt-out of
+    the range check, for code that clamps on purpose). Scoped to the block and thread.
+
+    Example:
+        >>> import mmr_augment as ma
+        >>> with clamp_out_of_range():
+        ...     y = ma.Gamma(gamma=2.0)(torch.full((1, 1, 2, 2), 3.0), generator=0)
+        >>> y.max().item()
+        1.0
+    """
+    token = _CLAMPING.set(True)
+    try:
+        yield
+    finally:
+        _CLAMPING.reset(token)
 
 
 def to_float_image(x: torch.Tensor, bits: int | None = None) -> torch.Tensor:
@@ -39,8 +69,19 @@ def to_float_image(x: torch.Tensor, bits: int | None = None) -> torch.Tensor:
     return x.float() / float(top)
 
 
-def check_image(x: Any, owner: str = "op") -> torch.Tensor:
-    """Validate an image batch; raise a clear error naming the fix."""
+def check_image(x: Any, owner: str = "op",
+                value_range: tuple[float, float] | None = None) -> torch.Tensor:
+    """Validate an image batch; raise a clear error naming the fix.
+
+    With ``value_range``, values outside it (beyond :data:`RANGE_TOLERANCE` of the span) are
+    refused unless inside a :func:`clamp_out_of_range` block; one min/max pass per batch.
+
+    Example:
+        >>> check_image(torch.full((1, 1, 2, 2), 255.0), "op", (0.0, 1.0))
+        Traceback (most recent call last):
+        ...
+        mmr_augment.errors.InputError: op: image values span [255, 255], outside ...
+    """
     if not isinstance(x, torch.Tensor):
         raise InputTypeError(f"{owner}: expected a torch.Tensor (B, C, H, W), got "
                              f"{type(x).__name__}; numpy arrays: torch.from_numpy(a)")
@@ -58,11 +99,34 @@ def check_image(x: Any, owner: str = "op") -> torch.Tensor:
         raise InputError(f"{owner}: empty batch; give at least one image")
     if x.shape[2] == 0 or x.shape[3] == 0:
         raise InputError(f"{owner}: image has zero size {tuple(x.shape[2:])}")
+    if value_range is not None and not _CLAMPING.get():
+        _check_range(x, owner, value_range)
     # one float32-accumulated reduction instead of a full bool map: NaN/Inf propagate to it
-    if not torch.isfinite(torch.sum(x, dtype=torch.float32)):
-        raise InputError(f"{owner}: image contains NaN or Inf; clean it first, e.g. "
-                         f"torch.nan_to_num(x, nan=0.0).clamp(lo, hi)")
+    elif not torch.isfinite(torch.sum(x, dtype=torch.float32)):
+        raise _non_finite(owner)
     return x
+
+
+def _non_finite(owner: str) -> InputError:
+    return InputError(f"{owner}: image contains NaN or Inf; clean it first, e.g. "
+                      f"torch.nan_to_num(x, nan=0.0).clamp(lo, hi)")
+
+
+def _check_range(x: torch.Tensor, owner: str, value_range: tuple[float, float]) -> None:
+    """One min/max pass: NaN/Inf and values outside ``value_range`` raise."""
+    low, high = (float(v) for v in torch.aminmax(x.detach()))
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise _non_finite(owner)
+    lo, hi = value_range
+    slack = RANGE_TOLERANCE * (hi - lo)
+    if low < lo - slack or high > hi + slack:
+        raise InputError(
+            f"{owner}: image values span [{low:.4g}, {high:.4g}], outside value_range "
+            f"[{lo:.4g}, {hi:.4g}]; ops would clamp them (a 0-255 image comes back white). "
+            f"Scale the images first (MONAI: ScaleIntensityd(keys, minv=0.0, maxv=1.0) after "
+            f"LoadImaged; integer tensors: mmr_augment.to_float_image(x)), or pass "
+            f"value_range=({low:.4g}, {high:.4g}) to the op; to clamp on purpose, run it inside "
+            f"`with mmr_augment.clamp_out_of_range():`")
 
 
 def per_sample(t: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -107,7 +171,7 @@ class ImagePerturbation(Perturbation, abstract=True):
         self.value_range = _check_value_range(value_range, type(self).__name__)
 
     def check_input(self, x: Any) -> torch.Tensor:
-        return check_image(x, type(self).__name__)
+        return check_image(x, type(self).__name__, self.value_range)
 
     def output_in_unit_range(self, params: Params, input_in_range: bool) -> bool:
         """Gated-on samples come back clamped into ``value_range``; gated-off ones as given."""

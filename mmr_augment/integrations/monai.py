@@ -16,7 +16,12 @@ Seeding (no global RNG): each call draws from a ``torch.Generator`` derived from
 MONAI's ``Randomizable`` API: with ``seed=None`` the base seed follows MONAI's reseeding
 (``Compose.set_random_state``, ``monai.utils.set_determinism`` through ``Compose``, and
 ``monai.data.DataLoader``'s per-worker seeding); MONAI draws those seeds at random unless
-``set_determinism`` or ``set_random_state`` was called. An explicit ``seed=int`` pins the base
+``set_determinism`` or ``set_random_state`` was called.
+
+Value range: ``LoadImaged`` gives raw pixel values (0-255 for an 8-bit PNG); image ops take
+``[0, 1]`` unless given another ``value_range``, and refuse input outside it (it would come
+back white). Put ``ScaleIntensityd(keys="image", minv=0.0, maxv=1.0)`` before ``MMRd``, or pass
+``clamp_out_of_range=True`` to clamp on purpose. An explicit ``seed=int`` pins the base
 seed: ``Compose`` reseeds its children at construction, which would otherwise make the result
 change from one ``Compose`` to the next, so MONAI's reseeding is then ignored.
 """
@@ -24,6 +29,7 @@ change from one ``Compose`` to the next, so MONAI's reseeding is then ignored.
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
+from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
@@ -32,6 +38,7 @@ from torch.utils.data import get_worker_info
 from ..core import Perturbation
 from ..errors import InputError
 from ..extras import require
+from ..image.base import clamp_out_of_range
 from ._items import check_op, perturb_item
 from ._seeding import SharedEpoch, derive_seed, generator_for
 
@@ -55,6 +62,8 @@ class MMRd(Randomizable, MapTransform):
             counter.
         meta_key: where a ``MultiModalPolicy`` stores clean inputs, mode, flags and damage.
         allow_missing_keys: skip keys absent from an item (MONAI convention).
+        clamp_out_of_range: clamp images outside the op's ``value_range`` instead of raising
+            (the default raises: put ``ScaleIntensityd`` before this transform).
 
     Example:
         >>> import torch
@@ -68,8 +77,9 @@ class MMRd(Randomizable, MapTransform):
 
     def __init__(self, op: Perturbation, keys: KeysCollection, *, seed: int | None = None,
                  index_key: Hashable | None = None, meta_key: str = "mmr",
-                 allow_missing_keys: bool = False) -> None:
+                 allow_missing_keys: bool = False, clamp_out_of_range: bool = False) -> None:
         MapTransform.__init__(self, keys, allow_missing_keys)
+        self.clamp_out_of_range = bool(clamp_out_of_range)
         self.op = check_op(op, "MMRd")
         self.pinned = seed is not None
         self.seed, self.index_key, self.meta_key = int(seed or 0), index_key, meta_key
@@ -116,7 +126,8 @@ class MMRd(Randomizable, MapTransform):
         if not keys:
             return dict(data)
         generator = generator_for(*self._key(data))
-        return perturb_item(self.op, data, keys, generator, self.meta_key, "MMRd")
+        with clamp_out_of_range() if self.clamp_out_of_range else nullcontext():
+            return perturb_item(self.op, data, keys, generator, self.meta_key, "MMRd")
 
 
 def _item_id(value: Any) -> int:

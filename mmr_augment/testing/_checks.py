@@ -16,7 +16,7 @@ import numpy as np
 import torch
 import yaml
 
-from ..core import Perturbation, from_config, replay, slice_params
+from ..core import Perturbation, from_config, params_to_json, replay, slice_params
 from . import _inputs as io
 
 _EFFECT_RANK = {"meaning_preserving": 0, "information_removing": 1, "meaning_changing": 2}
@@ -46,6 +46,13 @@ def _mentions(text: str) -> Counter:
     return Counter((m.observation, m.polarity) for m in r.mentions if r.sections[
         int(r.sentence_section[int(r.token_sentence[m.token_start])])].name
         not in CONTEXT_SECTIONS)
+
+
+def draws_params(op: Perturbation, b: int, seed: int) -> bool:
+    """Whether the op's params (gate included) change with the seed; False: deterministic."""
+    drawn = [json.dumps(params_to_json(op.sample(b, torch.Generator().manual_seed(seed + k))),
+                        sort_keys=True) for k in range(4)]
+    return len(set(drawn)) > 1
 
 
 def verdict(ok: bool, passed: str, failed: str) -> tuple[bool, str]:

@@ -14,17 +14,26 @@ Checks (each a name in :attr:`CheckReport.results`):
   severity 1..5;
 - ``label_safety``: labeler polarities unchanged (meaning-preserving ops), mentions only
   dropped (information-removing ops).
+
+Checks that do not apply are listed in :attr:`CheckReport.skipped` with the reason: a
+deterministic op (its params do not depend on the seed) skips ``other_seed_differs``; any other
+callable on image tensors (a plain function, a kornia or MONAI transform, called on the batch or,
+if that fails, image by image) gets ``output``, ``seed_determinism`` (under a seeded global RNG
+and ``set_random_state`` where it has one) and ``other_seed_differs``, and skips the rest, which
+need an mmr_augment ``Perturbation`` (``p``, ``sample`` / ``apply``, ``to_config``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 
 from ..core import Perturbation
 from . import _inputs as io
+from ._callable import check_callable
 from ._checks import (
     check_bad_input,
     check_global_rng,
@@ -35,6 +44,7 @@ from ._checks import (
     check_replay,
     check_round_trip,
     check_severity,
+    draws_params,
     effect_of,
     verdict,
 )
@@ -44,10 +54,12 @@ __all__ = ["CheckReport", "check_perturbation"]
 
 @dataclass
 class CheckReport:
-    """Outcome of :func:`check_perturbation`: ``results[name] = (passed, message)``."""
+    """Outcome of :func:`check_perturbation`: ``results[name] = (passed, message)``;
+    ``skipped[name]`` says why a check did not apply."""
 
     op: str
     results: dict[str, tuple[bool, str]] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -62,9 +74,11 @@ class CheckReport:
     def __str__(self) -> str:
         n = sum(p for p, _ in self.results.values())
         lines = [f"check_perturbation({self.op}): {n}/{len(self.results)} checks passed"]
-        width = max(map(len, self.results), default=0)
+        width = max(map(len, [*self.results, *self.skipped]), default=0)
         for name, (passed, message) in self.results.items():
             lines.append(f"  {'PASS' if passed else 'FAIL'}  {name:<{width}}  {message}")
+        for name, reason in self.skipped.items():
+            lines.append(f"  SKIP  {name:<{width}}  {reason}")
         return "\n".join(lines)
 
 
@@ -75,8 +89,9 @@ def _run(report: CheckReport, name: str, check: Callable[[], tuple[bool, str]]) 
         report.results[name] = (False, f"raised {type(e).__name__}: {e}".split("\n")[0])
 
 
-def check_perturbation(op: Perturbation, *, images: torch.Tensor | Sequence[torch.Tensor]
-                       | None = None, reports: Sequence[str] | None = None,
+def check_perturbation(op: Perturbation | Callable[[Any], Any], *,
+                       images: torch.Tensor | Sequence[torch.Tensor] | None = None,
+                       reports: Sequence[str] | None = None,
                        device: str | torch.device = "cpu", severities: bool = True,
                        seed: int = 0, atol: float = 1e-4) -> CheckReport:
     """Run the contract battery on ``op`` and return a :class:`CheckReport` (never raises for a
@@ -84,7 +99,7 @@ def check_perturbation(op: Perturbation, *, images: torch.Tensor | Sequence[torc
 
     Args:
         op: an image, text or multimodal ``Perturbation`` (registered: it must round-trip
-            through ``from_config``).
+            through ``from_config``), or any callable on image tensors (the checks that apply).
         images: ``(B, C, H, W)`` float batch (or a list of them); default: textured gradients.
         reports: report strings (one per image for a policy); default: four clinical reports.
         device: where the images go (params stay on the CPU).
@@ -98,7 +113,14 @@ def check_perturbation(op: Perturbation, *, images: torch.Tensor | Sequence[torc
         >>> report = check_perturbation(GaussianNoise(std=(0.02, 0.2)))
         >>> report.ok, report.results["p0_identity"][0]
         (True, True)
+        >>> report = check_perturbation(lambda x: x.flip(-1))  # any callable on tensors
+        >>> report.ok, sorted(report.results), report.skipped["other_seed_differs"][:13]
+        (True, ['output', 'seed_determinism'], 'deterministic')
     """
+    if not isinstance(op, Perturbation):
+        report = CheckReport(getattr(op, "__qualname__", type(op).__name__))
+        check_callable(report, op, io.as_list(images), torch.device(device), seed, _run)
+        return report
     report = CheckReport(type(op).__name__)
     kind = io.kind_of(op, images, reports)
     device = torch.device(device)
@@ -116,18 +138,30 @@ def check_perturbation(op: Perturbation, *, images: torch.Tensor | Sequence[torc
     run("seed_determinism", lambda: verdict(
         io.same(first(), first(), kind), "same seed, same output",
         "the same seed gave two different outputs: draw only from the given generator"))
-    run("other_seed_differs", lambda: verdict(
-        any(not io.same(first(), io.call(op, kind, x, seed + k), kind) for k in (1, 2, 3)),
-        "other seeds give other outputs",
-        "seeds +1..+3 all gave the output of seed: are the params drawn at all?"))
+    if draws_params(op, b, seed):
+        run("other_seed_differs", lambda: verdict(
+            any(not io.same(first(), io.call(op, kind, x, seed + k), kind) for k in (1, 2, 3)),
+            "other seeds give other outputs",
+            "seeds +1..+3 all gave the output of seed although the params differ"))
+    else:
+        report.skipped["other_seed_differs"] = "deterministic: the params do not depend on " \
+            "the seed"
     run("batch_equals_per_sample", lambda: check_per_sample(op, kind, x, b, seed, atol))
     run("replay", lambda: check_replay(op, kind, x, b, seed))
     run("config_round_trip", lambda: check_round_trip(op, kind, x, seed))
     run("global_rng_untouched", lambda: check_global_rng(op, kind, x, seed))
     if kind == "image":
         run("rejects_bad_input", lambda: check_bad_input(op, b, device))
+    else:
+        report.skipped["rejects_bad_input"] = "image ops only"
     if severities and type(op).severity_table:
         run("severity_monotonic", lambda: check_severity(op, kind, x, seed))
-    if kind != "image" and (effect := effect_of(op)) != "meaning_changing" and effect:
+    else:
+        report.skipped["severity_monotonic"] = "severities=False" if severities else \
+            "the op has no severity table"
+    effect = effect_of(op) if kind != "image" else None
+    if effect and effect != "meaning_changing":
         run("label_safety", lambda: check_label_safety(op, kind, x, effect, seed))
+    else:
+        report.skipped["label_safety"] = "meaning-changing op" if effect else "no text op"
     return report

@@ -5,6 +5,7 @@ All state is O(1) per row (an id dict for duplicates, a domain table), so loadin
 
 from __future__ import annotations
 
+import difflib
 import math
 import warnings
 from collections.abc import Iterable
@@ -51,6 +52,13 @@ class ManifestRow:
         """Labels as floats: 1, 0, -1, or NaN when not mentioned."""
         return tuple(math.nan if c == MISSING_CODE else float(c)
                      for c in np.frombuffer(self.labels, dtype=np.int8).tolist())
+
+
+def _near_observation(column: str, observations: tuple[str, ...]) -> str | None:
+    """The observation a column name is a likely misspelling of (case-insensitive), or None."""
+    lowered = {o.lower(): o for o in observations}
+    near = difflib.get_close_matches(column.lower(), list(lowered), n=1, cutoff=0.85)
+    return lowered[near[0]] if near else None
 
 
 def _listing(items: list[str]) -> str:
@@ -150,6 +158,13 @@ class RowReader:
             listed = [f"{k!r} (rows {', '.join(map(str, v))})" for k, v in self.duplicates.items()]
             raise InputError(f"{self.source}: duplicate ids {_listing(listed)}; ids must be "
                              f"unique (e.g. use the image file name)")
+        misspelt = {c: near for c in sorted(self.unknown)
+                     if (near := _near_observation(c, self.observations))}
+        if misspelt:
+            listed = ", ".join(f"{c!r} (did you mean {near!r}?)" for c, near in misspelt.items())
+            raise InputError(f"{self.source}: column(s) {listed} look like misspelt label "
+                             f"columns, whose labels would be lost; rename them to the "
+                             f"observation names, or pass observations= with the names used")
         if self.unknown:
             warnings.warn(f"{self.source}: ignoring unknown column(s) {sorted(self.unknown)}",
                           stacklevel=3)

@@ -25,29 +25,39 @@ HELP = "evaluate a checkpoint: cross-domain probe, corruptions, missing modality
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``eval`` subcommand's arguments."""
     parser.add_argument("--checkpoint", required=True, type=Path,
-                        help="a step_*.pt file or a `mmr-train fit` run folder (latest checkpoint)")
+                        help="a step_*.pt file or an mmr-train fit run folder (latest checkpoint)")
     parser.add_argument("--train-manifest", required=True, type=Path,
                         help="CSV / JSONL manifest with labels: the probe is fitted on it")
     parser.add_argument("--test-manifest", required=True, type=Path,
                         help="CSV / JSONL manifest with labels: scored per domain")
     parser.add_argument("--out", type=Path, default=None,
-                        help="folder for results.json, report.md and figures/")
+                        help="folder for results.json, report.md and figures/ (default: none, "
+                             "print only)")
     parser.add_argument("--robustness-n", type=int, default=128,
-                        help="test studies used for corruption, missing-modality, retrieval")
+                        help="test studies used for corruption, missing-modality, retrieval "
+                             "(default: %(default)s)")
     parser.add_argument("--severities", type=int, nargs="+", default=[1, 2, 3, 4, 5],
-                        choices=range(1, 6), metavar="S", help="corruption severities (1-5)")
-    parser.add_argument("--device", default="cpu", help="cpu or cuda")
+                        choices=range(1, 6), metavar="S",
+                        help="corruption severities, 1-5 (default: 1 2 3 4 5)")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu",
+                        help="evaluation device (auto: CUDA when available; default: "
+                             "%(default)s)")
 
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate and print the headline metrics."""
+    import torch
+
     from . import evaluate
     from .compare import headline
     from .report import fmt
 
+    device = args.device
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
     result = evaluate(args.checkpoint, args.train_manifest, args.test_manifest, out=args.out,
                       robustness_n=args.robustness_n, severities=args.severities,
-                      device=args.device, progress=True)
+                      device=device, progress=True)
     for key, value in headline(result).items():
         print(f"{key:32s} {fmt(value)}")
     if args.out is not None:

@@ -115,6 +115,10 @@ def eval_markdown(result: EvaluationResult) -> str:
     parts = [
         "# Evaluation report", "",
         f"Probe fitted on {result.n_train} studies, scored on {result.n_test}.", "",
+        f"Labels probed: {', '.join(result.observations) or 'none'}.", "",
+        *(["Held-out metrics show \"-\": every test domain is also a training domain; give the "
+           "test manifest a domain the probe-training manifest lacks to measure transfer.", ""]
+          if not cd.domains.held_out else []),
         "## Headline", "", table([[k, fmt(v)] for k, v in h.items()], ["metric", "value"]), "",
         "## Cross-domain (fused embeddings, linear probe)", "",
         table(domain_rows, ["domain", "kind", "accuracy (%)", "AUC (%)"]), "",

@@ -73,14 +73,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     fit = sub.add_parser("fit", help="fine-tune an answer classifier on the fused embedding")
     ev = sub.add_parser("eval", help="score a fine-tuned run clean / perturbed / cross-dataset")
-    ev.add_argument("run", type=Path, help="run folder written by `mmr-train vqa fit`")
+    ev.add_argument("run", type=Path, help="run folder written by mmr-train vqa fit")
     for p in (fit, ev):
         p.add_argument("--dataset", required=True, help=f"one of {', '.join(DATASETS)}")
         p.add_argument("--root", required=True, type=Path, help="the dataset's folder")
         p.add_argument("--out", required=True, type=Path,
                        help="run folder (fit) or results folder (eval)")
     fit.add_argument("--pretrained", type=Path, default=None,
-                     help="`mmr-train fit` run folder or step_*.pt (default: from scratch)")
+                     help="mmr-train fit run folder or step_*.pt (default: from scratch)")
     fit.add_argument("--config", type=Path, default=None, help="VQA config YAML (VQAConfig)")
     fit.add_argument("--resume", action="store_true", help="continue RUN's fine-tuning")
     ev.add_argument("--perturbation", default="all",

@@ -4,7 +4,8 @@ Already covered by tests/image/test_image_contract.py::test_bad_input_raises_doc
 repeated here): uint8 / bool / complex64 images (TypeError), 3-D input, empty batch, 2 channels,
 all-NaN (ValueError), a nested list (TypeError). This file adds what is missing: other integer
 dtypes, Inf, a single NaN, zero-size and extreme sizes, out-of-range values (documented result:
-clamped into the value range, never NaN, never a hang), non-contiguous and channels-last
+refused with an error naming the fix; inside ``clamp_out_of_range()`` clamped into the value
+range, never NaN, never a hang), non-contiguous and channels-last
 memory, ``requires_grad`` inputs, and device mismatches (CUDA-only tests run where a GPU is).
 """
 
@@ -65,18 +66,47 @@ def test_one_pixel_and_extreme_aspect_ratios_work(name, h, w):
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("name", IMAGE_OPS)
 @pytest.mark.parametrize("scale", [-2.0, 3.0, 1e30, -1e30])
-def test_out_of_range_values_are_clamped_into_the_range(name, scale):
-    """Documented result (image/base.py): not refused; gated-on samples come back clamped into
+def test_out_of_range_values_are_refused_by_default(name, scale):
+    """Documented result (image/base.py): a 0-255 image must not come back silently white."""
+    x = image() * scale
+    with pytest.raises(InputError, match="outside value_range.*ScaleIntensityd.*to_float_image"
+                                         ".*value_range=.*clamp_out_of_range"):
+        make(name)(x, generator=0)
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("name", IMAGE_OPS)
+@pytest.mark.parametrize("scale", [-2.0, 3.0, 1e30, -1e30])
+def test_out_of_range_values_are_clamped_into_the_range_on_request(name, scale):
+    """Inside ``clamp_out_of_range()`` gated-on samples come back clamped into
     ``value_range``. Regression: Gamma gave NaN for negative input and PoissonNoise never
     returned for 1e30 (float64 counts above 2**53 cannot step by one)."""
     x = image() * scale
-    y = make(name)(x, generator=0)
+    with ma.clamp_out_of_range():
+        y = make(name)(x, generator=0)
     assert torch.isfinite(y).all() and y.min() >= 0 and y.max() <= 1
+
+
+def test_slight_overshoot_passes_and_the_opt_out_is_scoped():
+    x = image() * 1.005 - 0.002  # resampling overshoot, within RANGE_TOLERANCE
+    assert ma.Gamma(gamma=1.0)(x, generator=0).max() <= 1
+    with ma.clamp_out_of_range():
+        ma.Gamma(gamma=1.0)(x * 255, generator=0)
+    with pytest.raises(InputError, match="outside value_range"):
+        ma.Gamma(gamma=1.0)(x * 255, generator=0)
+
+
+def test_other_value_ranges_are_checked_against_their_own_bounds():
+    x = image() * 255
+    assert ma.Gamma(gamma=1.0, value_range=(0, 255))(x, generator=0).max() <= 255
+    with pytest.raises(InputError, match=r"value_range=\(0, 255"):
+        ma.Gamma(gamma=1.0)(x.round(), generator=0)
 
 
 def test_out_of_range_gated_off_samples_come_back_as_given():
     x = image() * 5
-    assert torch.equal(ma.GaussianNoise(p=0.0)(x, generator=0), x)
+    with ma.clamp_out_of_range():
+        assert torch.equal(ma.GaussianNoise(p=0.0)(x, generator=0), x)
 
 
 @pytest.mark.parametrize("name", IMAGE_OPS)

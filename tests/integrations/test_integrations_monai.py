@@ -94,3 +94,16 @@ def test_clear_errors():
         MMRd(lambda x: x, keys="image")
     with pytest.raises(ma.InputError, match="index key"):
         MMRd(ma.GaussianNoise(), "image", index_key="id")({"image": torch.zeros(1, 4, 4)})
+
+
+def test_raw_0_255_images_are_refused_with_the_monai_fix_and_scaled_ones_pass():
+    """Issue 20: LoadImaged without ScaleIntensityd gave silently white images."""
+    from monai.transforms import ScaleIntensityd
+    item = {"image": torch.arange(16.0).view(1, 4, 4) * 17}  # 0..255, as LoadImaged gives
+    with pytest.raises(ma.InputError, match="ScaleIntensityd"):
+        MMRd(ma.Gamma(gamma=1.0), keys="image", seed=0)(item)
+    scaled = Compose([ScaleIntensityd(keys="image", minv=0.0, maxv=1.0),
+                      MMRd(ma.Gamma(gamma=1.0), keys="image", seed=0)])(item)
+    torch.testing.assert_close(scaled["image"], item["image"] / 255)
+    clamped = MMRd(ma.Gamma(gamma=1.0), keys="image", seed=0, clamp_out_of_range=True)(item)
+    assert torch.equal(clamped["image"], (item["image"] > 0).float())

@@ -214,6 +214,17 @@ def test_unknown_columns_warn_once(tree):
         assert len(load_manifest(path)) == 3
 
 
+@pytest.mark.parametrize("column", ["Cardiomegally", "cardiomegaly", "Pleural Efusion"])
+def test_misspelt_label_columns_raise_with_did_you_mean(tree, column):
+    """Issue 20: a misspelt label column only warned, and its labels were silently lost."""
+    path = write_manifest(tree / "m.csv", [{**r, column: 1} for r in rows()])
+    near = "Cardiomegaly" if "ardio" in column else "Pleural Effusion"
+    with pytest.raises(InputError, match=f"{column!r} \\(did you mean {near!r}\\?\\)"):
+        load_manifest(path)
+    observations = (*OBSERVATIONS, column)
+    assert column in load_manifest(path, observations=observations).label_columns
+
+
 @pytest.mark.parametrize("cell, column, match", [
     ({"Edema": "yes"}, "Edema", r"row 2 \(id 'b'\): column 'Edema' has label value 'yes'"),
     ({"Edema": 2}, "Edema", r"row 2 \(id 'b'\): column 'Edema' has label value '?2"),
