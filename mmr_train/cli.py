@@ -25,6 +25,7 @@ from mmr_augment.errors import MMRError
 SUBCOMMANDS: dict[str, str] = {
     "fit": "mmr_train.fit",
     "eval": "mmr_train.evaluate.command",
+    "vqa": "mmr_train.vqa.command",
 }
 
 
