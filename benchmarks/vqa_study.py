@@ -60,6 +60,7 @@ from mmr_train.trainer import Trainer
 from mmr_train.vqa import finetune_vqa
 from mmr_train.vqa.evaluate import YES_NO_RULE, comparable_yes_no, evaluate_vqa
 from mmr_train.vqa.report import compare_vqa
+from mmr_train.vqa.report import report_markdown as vqa_report
 
 DATASETS = ("vqa_rad", "slake")
 MODELS = ("baseline", "robust_mmr", "scratch")
@@ -198,9 +199,13 @@ def evaluate_job(s: Setting, roots: dict[str, str], dataset: str, run: str, out:
     other = DATASETS[1 - DATASETS.index(dataset)]
     test = benchmark_rows(dataset, roots[dataset], s.holdout_fraction)["test"]
     cross = comparable_yes_no(read_vqa(other, roots[other], "test"))
-    evaluate_vqa(run, test, Path(out) / "test", perturbations="all" if perturbed else "none",
-                 severities=s.severities, device=s.device)
-    evaluate_vqa(run, cross, Path(out) / "cross", perturbations="none", device=s.device)
+    results = {"test": evaluate_vqa(run, test, perturbations="all" if perturbed else "none",
+                                    severities=s.severities, device=s.device),
+               "cross": evaluate_vqa(run, cross, perturbations="none", device=s.device)}
+    for name, result in results.items():  # the study draws its figures over seeds, not here
+        (Path(out) / name).mkdir(parents=True, exist_ok=True)
+        (Path(out) / name / "results.json").write_text(json.dumps(result, indent=1))
+        (Path(out) / name / "report.md").write_text(vqa_report(result))
     return {}
 
 
