@@ -391,14 +391,16 @@ def report_markdown(summary: dict[str, Any], meta: dict[str, Any]) -> str:
     """``report.md``: settings, corpus, the table, per-family deltas and the targets."""
     s = meta["setting"]
     lines = ["# VQA-RAD and SLAKE study", "",
-             f"Setting `{s['name']}`: preset `{s['preset']}` at {s['image_size']} px, "
-             f"{s['seeds']} seed(s); pretraining {s['pretrain_steps']} steps x batch "
+             f"Setting `{s['name']}`: preset `{s['preset']}` at {s['image_size']} px"
+             f"{' with ' + str(s['model']) if s['model'] else ''}, {s['seeds']} seed(s); "
+             f"pretraining {s['pretrain_steps']} steps x batch "
              f"{s['pretrain_batch']} (lr {s['pretrain_lr']}); fine-tuning "
              f"{s['finetune_epochs']} epochs x batch {s['finetune_batch']} (lr "
-             f"{s['finetune_lr']}); severities {s['severities']}. Wall time "
-             f"{meta['seconds'] / 60:.1f} min.", "",
-             f"Corpus: {meta['corpus']['questions']} training questions over "
-             f"{meta['corpus']['images']} images (VQA-RAD fit part + SLAKE train).", "",
+             f"{s['finetune_lr']}); severities {s['severities']}. Wall time of this invocation "
+             f"(jobs done by an earlier one are not redone): {meta['seconds'] / 60:.1f} min.", "",
+             f"Corpus: {meta['corpus']['questions']} training questions about "
+             f"{meta['corpus']['images']['vqa_rad']} VQA-RAD images (its fit part) and "
+             f"{meta['corpus']['images']['slake']} SLAKE training images.", "",
              "Accuracy in %, mean ± std over seeds. Perturbed: mean over families (each the mean "
              "over severities) and the worst family; image+text: both perturbed at once; "
              f"cross-dataset: the other benchmark's {YES_NO_RULE}.", "",
