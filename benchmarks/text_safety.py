@@ -1,19 +1,18 @@
-"""Label safety of the text ops on real reports: polarity flips and dropped mentions.
+"""Label safety of the text ops on real reports: report-level label changes.
 
 Usage:
-    python benchmarks/text_safety.py PATH [--severity 3] [--limit N]
+    python benchmarks/text_safety.py PATH [--severities 1 2 3 4 5] [--limit N]
 
 PATH is a CSV with ``Findings`` and ``Impression`` columns (IU X-ray style;
-the CSV's start-/end-of-sequence markers are stripped). Each report is labeled by
-``mmr_augment.text`` parser and labeler before and after every family (and, for comparison,
-every nlpaug 1.1.11 op at per-word probability 0.1). Columns, as shares of reports:
-
-- polarity flip (mention): the output has a mention (observation, polarity) the input had
-  nowhere; target 0 for the meaning-preserving and information-removing classes;
-- dropped mention: an input mention is gone (expected for sentence deletion / truncation);
-- label change: the report-level label of a finding still labeled changed. Dropping mentions
-  alone can do this (delete "Small right effusion." from "No left effusion. Small right
-  effusion." and the effusion label turns negative), so it is not 0 for removal ops.
+the CSV's start-/end-of-sequence markers are stripped). Each report is labeled by the
+``mmr_augment.text`` labeler (:func:`~mmr_augment.text.report_labels`: every observation
+positive / uncertain / negative / unmentioned) before and after every op at each severity (and,
+for comparison, every nlpaug 1.1.11 op at per-word probability 0.1). A report counts as
+changed when :func:`~mmr_augment.text.labels_kept` fails: after a meaning-preserving op a
+label differs; after an information-removing op a label differs other than by becoming
+unmentioned. nlpaug's deletions are held to the information-removing rule, its other ops to the
+meaning-preserving one. Goal: at most 0.5 % for every op outside the meaning-changing class.
+Also printed: the share of reports that lost a mention (expected for removal ops).
 """
 
 from __future__ import annotations
@@ -26,8 +25,8 @@ import re
 from collections import Counter
 
 import mmr_augment as ma
-from mmr_augment.text import TextPerturbation
-from mmr_augment.text.labeler import CONTEXT_SECTIONS, label
+from mmr_augment.text import TextPerturbation, labels_kept, report_labels
+from mmr_augment.text.labeler import CONTEXT_SECTIONS
 from mmr_augment.text.parse import parse
 
 _MARKERS = re.compile(r"\b(start|end)seq\b")  # the CSV's sequence markers
@@ -84,47 +83,60 @@ def mentions(report) -> Counter:
                        int(report.token_sentence[m.token_start])])].name not in CONTEXT_SECTIONS)
 
 
-def compare(before, after) -> tuple[bool, bool, bool]:
-    """(a mention polarity the input did not have, a dropped mention, a changed label of a
-    finding still labeled) between two parsed reports."""
-    mb, ma_ = mentions(before), mentions(after)
-    lb, la = label(before), label(after)
-    changed = any(k in la and la[k] != v for k, v in lb.items())
-    return bool(set(ma_) - set(mb)), bool(mb - ma_), changed
+#: nlpaug op -> the class whose promise it is held to.
+NLPAUG_EFFECT = {"nlpaug RandomWordAug(delete)": "information_removing",
+                 "nlpaug RandomWordAug(crop)": "information_removing"}
+
+
+def compare(before, after, effect: str) -> tuple[bool, bool]:
+    """(a report-level label changed against ``effect``'s promise, a mention was dropped)
+    between two parsed reports."""
+    changed = not labels_kept(report_labels(before), report_labels(after), effect)
+    return changed, bool(mentions(before) - mentions(after))
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("path")
-    ap.add_argument("--severity", type=int, default=3)
+    ap.add_argument("--severities", type=int, nargs="+", default=[1, 2, 3, 4, 5])
     ap.add_argument("--limit", type=int, default=None)
     args = ap.parse_args()
     texts = load_reports(args.path, args.limit)
-    reports = [parse(t) for t in texts]
-    before = reports
+    before = [parse(t) for t in texts]
     rows = []
     variants = [(n, n, {}) for n in text_ops()]
     variants.append(("WordDropout(verify=False)", "WordDropout", {"verify": False}))
     for shown, name, kwargs in variants:
         cls = ma.REGISTRY[name]
-        op: TextPerturbation = cls(severity=args.severity, **kwargs)
-        out = op(reports, generator=0).texts
-        rows.append((shown, cls.effect, *_shares(before, out)))
+        changed, dropped = [], []
+        for severity in args.severities:
+            op: TextPerturbation = cls(severity=severity, **kwargs)
+            out = op(before, generator=severity).texts
+            c, d = _shares(before, out, cls.effect)
+            changed.append(c)
+            dropped.append(d)
+        rows.append((shown, cls.effect, changed, max(dropped)))
     random.seed(0)  # nlpaug draws from the global `random` module; seeded for a repeatable row
     for name, aug in nlpaug_ops().items():
         out = [run_nlpaug(aug, t) for t in texts]
-        rows.append((name, "baseline", *_shares(before, out)))
-    print(f"`python benchmarks/text_safety.py {args.path} --severity {args.severity}` "
+        c, d = _shares(before, out, NLPAUG_EFFECT.get(name, "meaning_preserving"))
+        rows.append((name, "baseline (p 0.1)", [c], d))
+    levels = " ".join(map(str, args.severities))
+    print(f"`python benchmarks/text_safety.py {args.path} --severities {levels}` "
           f"({datetime.date.today()}, {len(texts)} reports)\n")
-    print("| op | class | polarity flip (mention) | dropped mention | label change |")
-    print("|---|---|---:|---:|---:|")
-    for name, effect, flip, drop, changed in rows:
-        print(f"| {name} | {effect} | {flip:.1%} | {drop:.1%} | {changed:.1%} |")
+    head = " | ".join(f"sev {s}" for s in args.severities)
+    print(f"| op | class | label change, {head} | dropped mention (max) |")
+    print("|---|---|" + "---:|" * len(args.severities) + "---:|")
+    for name, effect, changed, dropped in rows:
+        cells = " | ".join(f"{c:.1%}" for c in changed)
+        pad = " |" * (len(args.severities) - len(changed))
+        print(f"| {name} | {effect} | {cells}{pad} | {dropped:.1%} |")
 
 
-def _shares(before: list, texts: list[str]) -> tuple[float, ...]:
-    rows = [compare(b, parse(t)) for b, t in zip(before, texts, strict=True)]
-    return tuple(sum(r[k] for r in rows) / max(len(rows), 1) for k in range(3))
+def _shares(before: list, texts: list[str], effect: str) -> tuple[float, float]:
+    rows = [compare(b, parse(t), effect) for b, t in zip(before, texts, strict=True)]
+    n = max(len(rows), 1)
+    return sum(r[0] for r in rows) / n, sum(r[1] for r in rows) / n
 
 
 if __name__ == "__main__":

@@ -20,8 +20,8 @@ import time
 
 import torch
 
+from mmr_train.config import fit_config_from_dict
 from mmr_train.distributed import DistContext
-from mmr_train.fit_config import fit_config_from_dict
 from mmr_train.trainer import Trainer
 
 STAGES = ("policy", "masking", "forward", "backward", "optimizer")

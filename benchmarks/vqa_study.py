@@ -52,10 +52,10 @@ from typing import Any
 import torch
 import yaml
 
+from mmr_train.config import fit_config_from_dict
 from mmr_train.data import build_vqa_pretraining_manifest, read_vqa, vqa_rad_holdout
 from mmr_train.evaluate.compare import aggregate
 from mmr_train.fit import fit
-from mmr_train.fit_config import fit_config_from_dict
 from mmr_train.trainer import Trainer
 from mmr_train.vqa import finetune_vqa
 from mmr_train.vqa.evaluate import YES_NO_RULE, comparable_yes_no, evaluate_vqa
@@ -326,11 +326,7 @@ METRICS = ("clean_overall", "clean_closed", "clean_open", "perturbed_mean", "per
 
 
 def _stats(values: list[float | None]) -> dict[str, Any]:
-    vals = [v for v in values if v is not None]
-    if not vals:
-        return {"mean": None, "std": None, "values": []}
-    return aggregate([{"x": v} for v in vals])["x"] if len(vals) > 1 else \
-        {"mean": vals[0], "std": 0.0, "values": vals}
+    return aggregate([{"x": v} for v in values])["x"]
 
 
 def summarise(per_seed: dict[str, dict[str, list[dict[str, Any]]]]) -> dict[str, Any]:

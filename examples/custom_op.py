@@ -30,9 +30,6 @@ class Vignette(ImagePerturbation):
         super().__init__(p=p, severity=severity, value_range=value_range)
         self.strength = self.spec("strength", strength, low=0.0, high=1.0)
 
-    def _sample(self, batch_size: int, generator: torch.Generator) -> Params:
-        return {"strength": self.strength.sample(batch_size, generator)}
-
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         h, w = x.shape[-2:]
         yy = torch.linspace(-1, 1, h, device=x.device, dtype=x.dtype).view(-1, 1)
@@ -46,8 +43,10 @@ class LeakyVignette(Vignette):
     def _sample(self, batch_size: int, generator: torch.Generator) -> Params:
         return {"strength": 0.1 + 0.4 * torch.rand(batch_size, dtype=torch.float64)}
 
-    def _gated(self, x: torch.Tensor, params: Params) -> torch.Tensor:
-        return super()._gated(x, {**params, "gate": torch.ones_like(params["gate"])})
+    def apply_batch(self, x: torch.Tensor, params: Params, *, in_range: bool = False
+                    ) -> torch.Tensor:
+        ungated = {**params, "gate": torch.ones_like(params["gate"])}
+        return super().apply_batch(x, ungated, in_range=in_range)
 
 
 def main(size: int = 32) -> tuple[CheckReport, CheckReport]:

@@ -16,7 +16,7 @@ from collections import Counter
 from typing import Any
 
 from .batch import MODES
-from .core import REGISTRY, Perturbation, _to_plain
+from .core import REGISTRY, Perturbation, to_plain
 
 
 def _with_defaults(config: dict[str, Any]) -> dict[str, Any]:
@@ -28,7 +28,7 @@ def _with_defaults(config: dict[str, Any]) -> dict[str, Any]:
                 param.default is inspect.Parameter.empty or param.default is None or \
                 param.kind in (param.VAR_KEYWORD, param.VAR_POSITIONAL):
             continue
-        args[name] = _to_plain(param.default)
+        args[name] = to_plain(param.default)
     args.update({k: v for k, v in config.items() if k not in ("type", "ops")})
     return args
 

@@ -19,14 +19,17 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from tqdm import tqdm
 
 from .core import REGISTRY, Perturbation
 from .errors import ConfigError, InputError
+from .extras import require
 
 SEVERITIES = (1, 2, 3, 4, 5)
 IMAGE_SUFFIXES = (".dcm", ".dicom", ".png", ".jpg", ".jpeg")
 _TOKENS = re.compile(r"\s+|\S+\s*")  # words keep their trailing space: runs mark as one
+
+require("preview", "matplotlib", "tqdm")  # the `preview` extra; says what to install if absent
+from tqdm import tqdm  # noqa: E402
 
 
 # ---------------------------------------------------------------------------- images
@@ -118,14 +121,12 @@ def text_rows(ops: Sequence[str] | None = None, styles: bool = False, severity: 
               ) -> list[tuple[str, Perturbation]]:
     """``(label, op)`` per text op (default: all with a severity table, at ``severity``) or,
     with ``styles``, per report-style preset."""
-    if styles:
-        from . import style
+    from . import text  # noqa: F401  (registers the text ops; names the extra if missing)
 
-        report_style = getattr(style, "ReportStyle", None)
-        if report_style is None:
-            raise ConfigError("report-style presets need mmr_augment.style.ReportStyle, which "
-                              "this install does not have; preview text ops instead")
-        return [(n, report_style.preset(n)) for n in (ops or report_style.presets())]
+    if styles:
+        from .style import ReportStyle
+
+        return [(n, ReportStyle.preset(n)) for n in (ops or ReportStyle.presets())]
     names = ops or sorted(n for n, c in REGISTRY.items() if c.modality == "text"
                           and c.severity_table)
     rows = []

@@ -20,9 +20,17 @@ def draw_seeds(batch_size: int, generator: torch.Generator) -> torch.Tensor:
     return torch.randint(0, 2**31 - 1, (batch_size,), generator=generator, dtype=torch.int64)
 
 
-def _hash32(x: torch.Tensor) -> torch.Tensor:
-    """"lowbias32" integer hash (C. Wellons) in int64 arithmetic, masked to 32 bits: cheap
-    per-element keys (e.g. per study and finding) where no dense draw is needed."""
+def hash32(x):
+    """"lowbias32" integer hash (C. Wellons), masked to 32 bits: cheap per-element keys (e.g.
+    per study and finding) where no dense draw is needed. Takes an int64 torch tensor or a
+    uint64 numpy array (the same values either way) and returns the same type.
+
+    Example:
+        >>> import numpy as np
+        >>> t = hash32(torch.tensor([1, 2**40 + 7]))
+        >>> t.tolist() == hash32(np.array([1, 2**40 + 7], dtype=np.uint64)).tolist()
+        True
+    """
     x = x & _MASK32
     x = x ^ (x >> 16)
     x = (x * 0x7FEB352D) & _MASK32

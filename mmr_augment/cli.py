@@ -9,6 +9,9 @@ Commands:
   markdown.
 - ``describe POLICY.yaml``: ops, modes, drops, severities and a seeded sample run.
 - ``lexicon mine CORPUS.txt --out abbreviations.tsv``: abbreviation pairs from a corpus.
+- ``corrupt MANIFEST --out DIR``: corrupted copies per family and severity
+  (:mod:`mmr_augment.corrupt`).
+- ``fit-style FOLDER --out site.yaml``: a site's scanner style fitted from its films.
 
 Errors (missing files, bad configs) print one line and exit with code 2.
 
@@ -30,6 +33,7 @@ from typing import Any
 
 from . import core
 from .errors import InputError, MMRError
+from .style.fitting.command import add_fit_style_command
 
 
 def describe_op(name: str) -> dict[str, Any]:
@@ -40,7 +44,7 @@ def describe_op(name: str) -> dict[str, Any]:
         if pname == "self" or param.kind in (param.VAR_KEYWORD, param.VAR_POSITIONAL):
             continue
         default = param.default
-        args[pname] = None if default is inspect.Parameter.empty else core._to_plain(default)
+        args[pname] = None if default is inspect.Parameter.empty else core.to_plain(default)
     doc = (inspect.getdoc(cls) or "").split("\n", 1)[0]
     return {"name": name, "modality": cls.modality, "family": cls.family,
             "effect": getattr(cls, "effect", None), "summary": doc, "arguments": args,
@@ -48,6 +52,10 @@ def describe_op(name: str) -> dict[str, Any]:
 
 
 def _cmd_list(ns: argparse.Namespace) -> int:
+    from .extras import load_optional_ops
+
+    for extra in load_optional_ops():
+        print(f"(ops of mmr[{extra}] not shown: pip install 'mmr[{extra}]')", file=sys.stderr)
     rows = [describe_op(n) for n in sorted(core.REGISTRY)]
     if ns.modality:
         rows = [r for r in rows if r["modality"] == ns.modality]
@@ -130,6 +138,9 @@ def _read_corpus(path: str) -> list[str]:
 def _cmd_lexicon_mine(ns: argparse.Namespace) -> int:
     from collections import Counter
 
+    from .extras import require
+
+    require("text", "spacy", "scispacy", "tqdm")
     from tqdm import tqdm
 
     from .text.mine import mine_abbreviations, write_abbreviation_file
@@ -187,6 +198,11 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--min-count", type=int, default=1,
                    help="keep pairs whose long form is defined in this many reports")
     m.set_defaults(func=_cmd_lexicon_mine)
+
+    from .corrupt import command as corrupt
+
+    corrupt.add_arguments(sub.add_parser("corrupt", help=corrupt.HELP))
+    add_fit_style_command(sub)
     return parser
 
 

@@ -22,7 +22,6 @@ import torch
 
 from .core import Params, Perturbation, slice_params
 from .errors import ConfigError
-from .image.base import ImagePerturbation
 
 
 def _take(x: Any, index: torch.Tensor) -> Any:
@@ -61,13 +60,13 @@ class _Composition(Perturbation, abstract=True):
         self.modality = kinds.pop() if kinds else "any"
         self.ops = torch.nn.ModuleList(ops)
 
-    def _check_input(self, x: Any) -> Any:
-        return self.ops[0]._check_input(x)
+    def check_input(self, x: Any) -> Any:
+        return self.ops[0].check_input(x)
 
     def _sample_children(self, batch_size: int, generator: torch.Generator) -> list[Params]:
         return [op.sample(batch_size, generator) for op in self.ops]
 
-    def _gated(self, x: Any, params: Params) -> Any:
+    def apply_batch(self, x: Any, params: Params, *, in_range: bool = False) -> Any:
         if bool(params["gate"].all()):  # same result as the where, one pass less
             return self._apply(x, params)
         return _where(params["gate"], self._apply(x, params), x)
@@ -80,7 +79,7 @@ class _Composition(Perturbation, abstract=True):
         """Union of the children's occlusion masks over the children each sample got."""
         chosen, out = self._chosen(params), None
         for k, op in enumerate(self.ops):
-            mask = op.occlusion(shape, params["ops"][k]) if hasattr(op, "occlusion") else None
+            mask = op.occlusion(shape, params["ops"][k])
             if mask is None:
                 continue
             mask = mask & chosen[:, k].to(mask.device).view(-1, 1, 1, 1)
@@ -94,7 +93,7 @@ class _Composition(Perturbation, abstract=True):
             index = chosen[:, k].nonzero().flatten()
             if index.numel() == 0:
                 continue
-            part = op._gated(_take(out, index), slice_params(params["ops"][k], index))
+            part = op.apply_batch(_take(out, index), slice_params(params["ops"][k], index))
             out = _put(out, index, part)
         return out
 
@@ -102,8 +101,8 @@ class _Composition(Perturbation, abstract=True):
 class Sequential(_Composition):
     """Apply every child in order.
 
-    An image op's output is clamped into ``[0, 1]``, so the next image op in that range is
-    told so and may skip its own clamps (see ``ImagePerturbation.clamp_first``).
+    An op whose output is known to lie in ``[0, 1]`` (``output_in_unit_range``: image ops clamp)
+    tells the next op so, which may then skip its own clamps (``ImagePerturbation.clamp_first``).
 
     Example:
         >>> from mmr_augment import GaussianNoise
@@ -118,13 +117,8 @@ class Sequential(_Composition):
     def _apply(self, x: Any, params: Params) -> Any:
         known = False  # whether every sample of x is known to lie in [0, 1]
         for op, child in zip(self.ops, params["ops"], strict=True):
-            if not isinstance(op, ImagePerturbation):
-                x, known = op._gated(x, child), False
-                continue
-            unit = op.value_range == (0.0, 1.0)  # other ranges: rescaling back may round out
-            x = op._gated(x, child, in_range=unit and known)
-            # gated-on samples were clamped into [0, 1]; gated-off ones kept their range
-            known = unit and (known or bool(child["gate"].all()))
+            x = op.apply_batch(x, child, in_range=known)
+            known = op.output_in_unit_range(child, known)
         return x
 
 

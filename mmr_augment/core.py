@@ -18,6 +18,7 @@ import difflib
 import functools
 import inspect
 import os
+import warnings
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -31,22 +32,6 @@ Params = dict[str, Any]
 
 #: Registered op classes by name, filled by ``Perturbation.__init_subclass__``.
 REGISTRY: dict[str, type[Perturbation]] = {}
-
-#: Every family an op may declare. Extend when adding a family; never rename one.
-FAMILIES: list[str] = [
-    # image
-    "gaussian_noise", "poisson_noise", "speckle_noise", "impulse_noise",
-    "gaussian_blur", "motion_blur", "defocus_blur", "sharpen",
-    "gamma", "contrast", "brightness", "window_level", "tone_curve", "invert",
-    "bias_field", "cutout", "pixelate", "resample", "jpeg", "quantize",
-    "grid_lines", "collimation", "markers", "scanner_style",
-    # text
-    "sentence_delete", "truncate", "word_dropout", "synonym", "abbreviation", "typo",
-    "sentence_shuffle", "section_shuffle", "header_restyle", "case_whitespace",
-    "negation_flip", "laterality_swap", "report_style",
-    # compositions and the multimodal policy
-    "composition", "policy",
-]
 
 MODALITIES = ("image", "text", "any", "multimodal")
 
@@ -75,6 +60,25 @@ def resolve_generator(generator: torch.Generator | int | None, owner: Any = None
         g = torch.Generator().manual_seed(torch.initial_seed() % (2**63))
         owner.__dict__["_own_rng"] = (os.getpid(), g)
     return g
+
+
+def families(modality: str | None = None) -> list[str]:
+    """The families the registered ops declare (optionally of one ``modality``), sorted.
+
+    Example:
+        >>> "gaussian_noise" in families("image")
+        True
+    """
+    return sorted({cls.family for cls in REGISTRY.values()
+                   if modality is None or cls.modality == modality})
+
+
+def __getattr__(name: str) -> Any:
+    if name == "FAMILIES":  # deprecated: the list used to be kept here by hand
+        warnings.warn("mmr_augment.FAMILIES is deprecated; call mmr_augment.families()",
+                      DeprecationWarning, stacklevel=2)
+        return families()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _record_init_args(init):
@@ -114,10 +118,24 @@ def _same(a: Any, b: Any) -> bool:
 class Perturbation(nn.Module):
     """Base class of every perturbation (image, text, composition, style).
 
-    Subclasses set ``modality``, ``family`` and optionally ``severity_table``
-    (argument name -> five values for ``severity=1..5``), and implement ``_sample`` and
-    ``_apply``. Passing ``abstract=True`` in the class statement keeps a base class out of the
-    registry.
+    Subclasses set ``modality``, ``family`` (any snake_case name: the registry and
+    :func:`families` derive the set) and optionally ``severity_table`` (argument name -> five
+    values for ``severity=1..5``), declare their numeric arguments with :meth:`spec`, and
+    implement ``_apply``. Passing ``abstract=True`` in the class statement keeps a class out of
+    the registry (base classes, private helper ops); every other subclass is registered.
+
+    Hooks a subclass may override:
+
+    - ``_sample(batch_size, generator)``: by default draws every declared spec in declaration
+      order, as ``{name: spec.sample(...)}``; override only for what is special to the op
+      (derived values, seeds, odd kernel sizes) and call ``super()._sample`` for the rest.
+    - ``_apply(x, params)``: the op on gated-on samples.
+
+    The composition protocol (what ``Sequential``, ``OneOf``, policies and styles call):
+
+    - :meth:`apply_batch`: apply with params known to fit ``x``, gate included, no input check.
+    - :meth:`occlusion`: the pixels a call overwrote, or ``None`` (the default).
+    - :meth:`check_input`: validate and normalise a batch for this op.
     """
 
     modality: ClassVar[str] = "image"
@@ -128,11 +146,12 @@ class Perturbation(nn.Module):
         super().__init_subclass__(**kwargs)
         if "__init__" in cls.__dict__:
             cls.__init__ = _record_init_args(cls.__dict__["__init__"])
-        if abstract or cls.__name__.startswith("_"):
+        if abstract:
             return
-        if cls.family not in FAMILIES:
-            raise TypeError(f"{cls.__name__}.family={cls.family!r} is not in "
-                            f"mmr_augment.core.FAMILIES; add it there")
+        if not isinstance(cls.family, str) or not cls.family.isidentifier() \
+                or cls.family != cls.family.lower():
+            raise TypeError(f"{cls.__name__}.family must be a snake_case name such as "
+                            f"'gaussian_noise', got {cls.family!r}")
         if cls.modality not in MODALITIES:
             raise TypeError(f"{cls.__name__}.modality must be one of {MODALITIES}")
         if cls.__name__ in REGISTRY and REGISTRY[cls.__name__] is not cls:
@@ -155,7 +174,14 @@ class Perturbation(nn.Module):
 
     # ----------------------------------------------------------------- arguments
     def spec(self, name: str, value: Any, **bounds: Any) -> ParamSpec:
-        """Validate an argument; with ``severity`` set, the table value replaces it."""
+        """Validate an argument; with ``severity`` set, the table value replaces it.
+
+        The spec is declared: the default ``_sample`` draws it (in declaration order) when the
+        op stores it as ``self.<name>``.
+        """
+        declared = self.__dict__.setdefault("_declared_specs", [])
+        if name not in declared:
+            declared.append(name)
         if self.severity is not None and name in self.severity_table:
             value = self.severity_table[name][self.severity - 1]
         try:
@@ -176,37 +202,54 @@ class Perturbation(nn.Module):
 
     def apply(self, x: Any, params: Params) -> Any:
         """Apply with given params; the same params give the same output."""
-        x = self._check_input(x)
+        x = self.check_input(x)
         check_params(params, _batch_size(x), type(self).__name__)
-        return self._gated(x, params)
+        return self.apply_batch(x, params)
 
     def forward(self, x: Any, params: Params | None = None, *,
                 generator: torch.Generator | int | None = None) -> Any:
         if params is None:
-            x = self._check_input(x)
+            x = self.check_input(x)
             params = self.sample(_batch_size(x), generator)
-            return self._gated(x, params)  # checked above, params fit: no second input scan
+            return self.apply_batch(x, params)  # checked above, params fit: no second scan
         return self.apply(x, params)
+
+    # ----------------------------------------------------------------- composition protocol
+    def apply_batch(self, x: Any, params: Params, *, in_range: bool = False) -> Any:
+        """Apply to a checked batch with fitting params: ``_apply`` where ``params["gate"]``
+        is set, the input elsewhere. ``in_range=True`` promises that ``x`` already lies in the
+        op's value range (image ops may then skip clamps; others ignore it)."""
+        raise NotImplementedError
+
+    def occlusion(self, shape: tuple[int, ...], params: Params) -> torch.Tensor | None:
+        """``(B, 1, H, W)`` bool mask of pixels this call overwrote (cutout-like ops), or
+        ``None`` for ops that do not occlude. Gated-off samples have an all-False mask."""
+        return None
+
+    def check_input(self, x: Any) -> Any:
+        """Validate a batch for this op; returns it in the form ``apply_batch`` takes."""
+        return x
+
+    def output_in_unit_range(self, params: Params, input_in_range: bool) -> bool:
+        """Whether ``apply_batch(x, params)`` is known to lie in ``[0, 1]`` (given whether
+        ``x`` was); lets a ``Sequential`` pass ``in_range`` on. ``False`` unless overridden."""
+        return False
 
     # ----------------------------------------------------------------- hooks
     def _sample(self, batch_size: int, generator: torch.Generator) -> Params:
-        return {}
+        return {name: getattr(self, name).sample(batch_size, generator)
+                for name in self.__dict__.get("_declared_specs", ())
+                if isinstance(getattr(self, name, None), ParamSpec)}
 
     def _apply(self, x: Any, params: Params) -> Any:
         raise NotImplementedError
-
-    def _gated(self, x: Any, params: Params) -> Any:
-        raise NotImplementedError
-
-    def _check_input(self, x: Any) -> Any:
-        return x
 
     # ----------------------------------------------------------------- config and log
     def to_config(self) -> dict[str, Any]:
         """``{"type": name, <non-default argument>: value, ...}``, JSON/YAML-ready."""
         cfg: dict[str, Any] = {"type": type(self).__name__}
         for k, v in self.__dict__.get("_config_args", {}).items():
-            cfg[k] = _to_plain(v)
+            cfg[k] = to_plain(v)
         return cfg
 
     def log(self, params: Params) -> dict[str, Any]:
@@ -223,15 +266,21 @@ class Perturbation(nn.Module):
         return state
 
 
-def _to_plain(v: Any) -> Any:
+def to_plain(v: Any) -> Any:
+    """An argument value as plain YAML/JSON data (ops as configs, choices as ``{"choice"}``).
+
+    Example:
+        >>> to_plain((1, Choice([2, 3])))
+        [1, {'choice': [2, 3]}]
+    """
     if isinstance(v, Perturbation):
         return v.to_config()
     if isinstance(v, Choice):
         return {"choice": list(v.values)}
     if isinstance(v, (list, tuple)):
-        return [_to_plain(i) for i in v]
+        return [to_plain(i) for i in v]
     if isinstance(v, Mapping):
-        return {k: _to_plain(i) for k, i in v.items()}
+        return {k: to_plain(i) for k, i in v.items()}
     return v
 
 
@@ -315,10 +364,19 @@ def from_config(config: Mapping[str, Any]) -> Perturbation:
                           f"run `mmr-augment list` for the op names")
     name = config["type"]
     cls = REGISTRY.get(name) if isinstance(name, str) else None
+    absent: list[str] = []
+    if cls is None and isinstance(name, str):
+        from .extras import load_optional_ops
+
+        absent = load_optional_ops()
+        cls = REGISTRY.get(name)
     if cls is None:
         close = difflib.get_close_matches(str(name), list(REGISTRY), n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise ConfigError(f"unknown op type {name!r}{hint} (`mmr-augment list` shows all)")
+        extra = "".join(f"; text ops and ReportStyle need the report stack: pip install "
+                        f"'mmr[{e}]'" for e in absent)
+        raise ConfigError(f"unknown op type {name!r}{hint} (`mmr-augment list` shows all)"
+                          f"{extra}")
     kwargs = {k: _from_plain(v) for k, v in config.items() if k != "type"}
     sig = inspect.signature(cls.__init__)
     accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values())

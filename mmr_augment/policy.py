@@ -43,7 +43,6 @@ from .core import (
 )
 from .errors import ConfigError, InputError
 from .image.base import check_image
-from .text.base import TextBatch
 
 SCHEDULES = ("constant", "linear", "cosine")
 _WORD = re.compile(r"\S+")
@@ -214,8 +213,8 @@ class MultiModalPolicy(Perturbation):
                 continue
             sub = slice_params(params["image"][k], index)
             part = images.index_select(0, index.to(images.device))
-            out = out.index_copy(0, index.to(images.device), op._gated(part, sub))
-            mask = op.occlusion(tuple(part.shape), sub) if hasattr(op, "occlusion") else None
+            out = out.index_copy(0, index.to(images.device), op.apply_batch(part, sub))
+            mask = op.occlusion(tuple(part.shape), sub)
             if mask is not None:
                 occlusion = occlusion.index_copy(0, index.to(images.device),
                                                  mask.to(images.device))
@@ -225,13 +224,15 @@ class MultiModalPolicy(Perturbation):
         out, edits = list(texts), [[] for _ in texts]
         if not self.text_levels:
             return out, edits
+        from .text.base import TextBatch  # text ops are set, so the text extra is loaded
+
         batch = TextBatch.of(texts)
         for k, op in enumerate(self.text_levels):
             index = (perturb & (level == k if len(self.text_levels) > 1 else True)).nonzero()
             index = index.flatten()
             if index.numel() == 0:
                 continue
-            part = op._gated(op._check_input(batch.take(index)),
+            part = op.apply_batch(op.check_input(batch.take(index)),
                              slice_params(params["text"][k], index))
             for j, i in enumerate(index.tolist()):
                 out[i] = part.texts[j]

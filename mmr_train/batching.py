@@ -41,6 +41,8 @@ class StudyBatch:
     labels: torch.Tensor | None = None
     view2_images: torch.Tensor | None = None
     view2_reports: list[str] | None = None
+    #: Per-study seeds of the policy params (sharded data: from base seed, epoch, study id).
+    sample_seeds: list[int] | None = None
 
     def __len__(self) -> int:
         return len(self.reports)
@@ -91,7 +93,9 @@ def collate_studies(items: Sequence[dict[str, Any]], image_size: int, channels: 
         view2_images=(fit_images([item["view2_image"] for item in items], image_size, channels)
                       if has_view2 else None),
         view2_reports=([item.get("view2_report", item["report"]) for item in items]
-                       if has_view2 else None))
+                       if has_view2 else None),
+        sample_seeds=([int(item["perturb_seed"]) for item in items]
+                      if all("perturb_seed" in item for item in items) else None))
 
 
 class ResumableSampler(DistributedSampler):
@@ -147,6 +151,14 @@ class BatchStream:
         """Continue from ``position() == (epoch, index)``."""
         self.epoch, self.index, self._iter = int(epoch), int(index), None
 
+    def state_dict(self) -> dict[str, int]:
+        """``{"epoch", "index"}``: what :meth:`load_state_dict` continues from."""
+        return {"epoch": self.epoch, "index": self.index}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue from :meth:`state_dict`."""
+        self.seek(state["epoch"], state["index"])
+
     def next(self) -> StudyBatch:
         """The next micro-batch."""
         if self.index >= self.batches_per_epoch:
@@ -157,3 +169,16 @@ class BatchStream:
         batch = next(self._iter)
         self.index += 1
         return batch
+
+
+def batch_stream(dataset: Any, batch_size: int, seed: int, image_size: int, channels: int,
+                 rank: int = 0, world_size: int = 1, num_workers: int = 0) -> Any:
+    """:class:`BatchStream` over a map-style dataset; a ``ShardStream``
+    (:mod:`mmr_train.data.shards`) over WebDataset shards, which split across ranks and
+    workers themselves."""
+    from .data.shards import ShardedStudies, ShardStream
+
+    if isinstance(dataset, ShardedStudies):
+        return ShardStream(dataset, batch_size, image_size, channels, num_workers)
+    return BatchStream(dataset, batch_size, seed, image_size, channels, rank, world_size,
+                       num_workers)

@@ -2,7 +2,8 @@
 
 Subcommands live in :data:`SUBCOMMANDS` as ``name -> module path``; each module defines
 ``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``, and is imported only
-when its subcommand runs (``--help`` stays fast). Adding ``eval`` is one line here.
+when its subcommand runs: ``mmr-train --help`` reads each ``HELP`` from the source, so it
+imports no training code. Adding a subcommand is one line here.
 
 Example:
     >>> args = build_parser("fit").parse_args(["fit", "--config", "c.yaml", "--out", "run"])
@@ -15,9 +16,11 @@ Example:
 from __future__ import annotations
 
 import argparse
+import ast
 import importlib
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from mmr_augment.errors import MMRError
 
@@ -25,17 +28,34 @@ from mmr_augment.errors import MMRError
 SUBCOMMANDS: dict[str, str] = {
     "fit": "mmr_train.fit",
     "eval": "mmr_train.evaluate.command",
+    "shard": "mmr_train.shard",
     "vqa": "mmr_train.vqa.command",
 }
 
 
+def help_line(module_path: str) -> str:
+    """A subcommand module's ``HELP`` string, read from its source without importing it.
+
+    Example:
+        >>> help_line("mmr_train.fit").startswith("train")
+        True
+    """
+    package = Path(__file__).parent
+    source = package.joinpath(*module_path.split(".")[1:]).with_suffix(".py").read_text("utf-8")
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == \
+                ["HELP"]:
+            return ast.literal_eval(node.value)
+    return ""
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The parser; only ``command``'s module is imported (all of them with None)."""
+    """The parser; only ``command``'s module is imported (none with None: help from source)."""
     parser = argparse.ArgumentParser(prog="mmr-train", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, module_path in SUBCOMMANDS.items():
-        if command not in (None, name):
-            sub.add_parser(name)
+        if command != name:
+            sub.add_parser(name, help=help_line(module_path) if command is None else None)
             continue
         module = importlib.import_module(module_path)
         module.add_arguments(sub.add_parser(name, help=module.HELP, description=module.HELP))

@@ -1,6 +1,6 @@
 """The demo: synthetic hospitals -> baseline vs Robust-MMR, same budget and seeds -> runs/demo/.
 
-``python -m mmr_train.demo [--quick] [--seeds 3] [--out runs/demo]``
+``python -m mmr_train.demo [--quick] [--seeds 3] [--out runs/demo] [--workers N]``
 
 1. Renders synthetic phantom studies in *source* domains (scanner x report style pairs used for
    training, the probe and everything else) and *held-out* domains (presets never seen in
@@ -11,22 +11,29 @@
 3. Evaluates both (:mod:`mmr_train.evaluate`), then the ablation (Robust-MMR with one component
    removed, first seed only), and writes ``results.json``, ``report.md`` and ``figures/``.
 
+The runs are independent, so ``--workers N`` trains and evaluates them in ``N`` spawned
+processes of one thread each (default: one per CPU core); every run seeds all its own random
+streams, so the results equal a serial run's (``--workers 1``) number for number.
+
 Checkpoints stay in ``OUT/<model>/seed<k>/``; ``OUT/data/`` holds the probe-training and test
 manifests, so ``mmr-train eval --checkpoint OUT/robust_mmr/seed0 --train-manifest
 OUT/data/probe_train/manifest.csv --test-manifest OUT/data/test/manifest.csv`` re-evaluates.
 
 Example:
     >>> cfg = run_config("robust_mmr", seed=2, steps=10, change=ABLATIONS["no_consistency"])
-    >>> cfg.model.loss.consistency, cfg.train.seed, cfg.views.scanner
+    >>> cfg.loss.consistency, cfg.train.seed, cfg.views.scanner
     (0.0, 2, ['cr', 'dr_flat_panel', 'soft_processing'])
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
+import os
 import shutil
 import time
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -35,11 +42,12 @@ from typing import Any
 import torch
 import yaml
 
+from .config import fit_config_from_dict
 from .evaluate import CorruptionBank, EvalSet, FrozenEncoder, evaluate_encoder, robustness_set
 from .evaluate.compare import targets
 from .evaluate.demo_report import demo_markdown, write_figures
 from .evaluate.report import comparison_table, write_json
-from .fit_config import fit_config_from_dict
+from .evaluate.results import EvaluationResult
 from .sources import RenderedStudies
 from .trainer import Trainer
 from .views import DEFAULT_POLICY
@@ -129,11 +137,12 @@ def evaluation_set(n_per_domain: int, size: int, start: int) -> EvalSet:
 
 def train_and_evaluate(name: str, cfg: Any, out: Path, studies: RenderedStudies,
                        probe_train: EvalSet, test: EvalSet, bank: CorruptionBank,
-                       size: DemoSize, clock: Clock) -> dict[str, Any]:
+                       size: DemoSize, clock: Clock, progress: bool = True
+                       ) -> EvaluationResult:
     """Train one run into ``out`` (replacing an earlier demo run there) and evaluate it."""
     shutil.rmtree(out, ignore_errors=True)
     t0 = time.perf_counter()
-    trainer = Trainer(cfg, out, dataset=studies, progress=True)
+    trainer = Trainer(cfg, out, dataset=studies, progress=progress)
     trainer.fit()
     clock.done(f"train {name}", t0)
     t0 = time.perf_counter()
@@ -144,9 +153,51 @@ def train_and_evaluate(name: str, cfg: Any, out: Path, studies: RenderedStudies,
     return result
 
 
-def run_demo(out: str | Path = "runs/demo", seeds: int = 3, size: DemoSize | None = None
-             ) -> dict[str, Any]:
-    """Everything the module docstring lists; returns the results dict it writes."""
+# The shared inputs of every run, set once per worker process by _start_worker.
+_WORKER_DATA: dict[str, Any] = {}
+
+
+def _start_worker(data: dict[str, Any]) -> None:
+    torch.set_num_threads(1)
+    _WORKER_DATA.update(data)
+
+
+def _run_job(name: str, cfg: Any, out: Path) -> tuple[EvaluationResult, dict[str, float]]:
+    clock = Clock()
+    result = train_and_evaluate(name, cfg, out, clock=clock, progress=False, **_WORKER_DATA)
+    return result, clock.stages
+
+
+def run_jobs(jobs: list[tuple[str, Any, Path]], data: dict[str, Any], clock: Clock,
+             workers: int) -> list[EvaluationResult]:
+    """``train_and_evaluate`` of every ``(name, config, out)`` job, in job order.
+
+    ``workers > 1`` runs them in that many spawned processes (one thread each); the stage
+    times of each job are added to ``clock``.
+    """
+    if workers <= 1:
+        return [train_and_evaluate(name, cfg, out, clock=clock, **data)
+                for name, cfg, out in jobs]
+    # Two-view runs (consistency on) cost about twice the others: start them first, so no
+    # process is left alone with a long run at the end.
+    order = sorted(range(len(jobs)),
+                   key=lambda i: jobs[i][1].loss_weights()["consistency"] == 0)
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context,
+                             initializer=_start_worker, initargs=(data,)) as pool:
+        futures = {i: pool.submit(_run_job, *jobs[i]) for i in order}
+        results = []
+        for i in range(len(jobs)):
+            result, stages = futures[i].result()
+            clock.stages.update(stages)
+            results.append(result)
+    return results
+
+
+def run_demo(out: str | Path = "runs/demo", seeds: int = 3, size: DemoSize | None = None,
+             workers: int = 1) -> dict[str, Any]:
+    """Everything the module docstring lists, runs in ``workers`` processes; returns the
+    results dict it writes."""
     size, out, clock = size or DemoSize(), Path(out), Clock()
     # One thread: this model's matrices are small, and on a busy 2-core machine a second
     # thread made each op up to 10x slower (measured); unloaded it gains little.
@@ -160,19 +211,18 @@ def run_demo(out: str | Path = "runs/demo", seeds: int = 3, size: DemoSize | Non
     probe_train.write(out / "data" / "probe_train")
     test.write(out / "data" / "test")
     clock.done("render data", t0)
-    runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "robust_mmr": []}
-    for seed in range(seeds):
-        for method in runs:
-            cfg = run_config(method, seed, size.steps)
-            runs[method].append(train_and_evaluate(
-                f"{method} seed {seed}", cfg, out / method / f"seed{seed}", studies,
-                probe_train, test, bank, size, clock))
-    ablation = {"full": runs["robust_mmr"][0]}
-    for variant, change in ABLATIONS.items():
-        cfg = run_config("robust_mmr", 0, size.steps, change)
-        ablation[variant] = train_and_evaluate(f"ablation {variant}", cfg,
-                                               out / "ablation" / variant / "seed0", studies,
-                                               probe_train, test, bank, size, clock)
+    jobs = [(f"{method} seed {seed}", run_config(method, seed, size.steps),
+             out / method / f"seed{seed}")
+            for seed in range(seeds) for method in ("baseline", "robust_mmr")]
+    jobs += [(f"ablation {variant}", run_config("robust_mmr", 0, size.steps, change),
+              out / "ablation" / variant / "seed0") for variant, change in ABLATIONS.items()]
+    data = {"studies": studies, "probe_train": probe_train, "test": test, "bank": bank,
+            "size": size}
+    results_by_job = run_jobs(jobs, data, clock, workers)
+    runs: dict[str, list[EvaluationResult]] = {
+        m: results_by_job[i:2 * seeds:2] for i, m in enumerate(("baseline", "robust_mmr"))}
+    ablation = {"full": runs["robust_mmr"][0],
+                **dict(zip(ABLATIONS, results_by_job[2 * seeds:], strict=True))}
     t0 = time.perf_counter()
     write_figures(runs, bank, out / "figures")
     clock.done("figures", t0)
@@ -184,8 +234,9 @@ def run_demo(out: str | Path = "runs/demo", seeds: int = 3, size: DemoSize | Non
                  "config": run_config("robust_mmr", 0, size.steps).to_dict(),
                  "ablation_seeds": [0], "timings_s": clock.stages,
                  "wall_time_s": round(time.perf_counter() - clock.start, 1)},
-        "models": {m: {"seeds": {str(s): r for s, r in enumerate(rs)}} for m, rs in runs.items()},
-        "ablation": ablation,
+        "models": {m: {"seeds": {str(s): r.to_json() for s, r in enumerate(rs)}}
+                   for m, rs in runs.items()},
+        "ablation": {k: r.to_json() for k, r in ablation.items()},
         "targets": targets(runs["baseline"], runs["robust_mmr"]),
     }
     write_json(results, out / "results.json")
@@ -200,11 +251,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="tiny sizes and 2 training steps (a smoke test, ~1 min)")
     parser.add_argument("--seeds", type=int, default=3, help="training seeds per model")
     parser.add_argument("--out", type=Path, default=Path("runs/demo"), help="output folder")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="training processes, one thread each (default: CPU cores)")
     args = parser.parse_args(argv)
     if args.seeds < 1:
         parser.error("--seeds must be >= 1")
-    results = run_demo(args.out, args.seeds, QUICK if args.quick else None)
-    runs = {m: list(v["seeds"].values()) for m, v in results["models"].items()}
+    if args.workers < 1:
+        parser.error("--workers must be >= 1")
+    results = run_demo(args.out, args.seeds, QUICK if args.quick else None, args.workers)
+    runs = {m: [EvaluationResult.from_json(r) for r in v["seeds"].values()]
+            for m, v in results["models"].items()}
     print("\n" + comparison_table(runs))
     t = results["targets"]
     print("\nTargets met: " + ", ".join(f"{k}={'yes' if v['met'] else 'no'}"

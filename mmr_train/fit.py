@@ -19,8 +19,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from .config import load_fit_config
 from .distributed import DistContext
-from .fit_config import load_fit_config
 from .trainer import Trainer
 
 HELP = "train Robust-MMR (or the baseline) from a config YAML"

@@ -17,7 +17,7 @@ from torch import nn
 
 from mmr_augment.errors import ConfigError
 
-from .fit_config import TrainSettings
+from .config import TrainSettings
 
 
 def build_optimizer(model: nn.Module, cfg: TrainSettings) -> torch.optim.AdamW:

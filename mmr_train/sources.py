@@ -7,8 +7,7 @@ add one with :func:`register_data_kind`. ``manifest`` defers to
 ``mmr_train.data.build_dataset(settings, model_config)`` (the manifest reader's module).
 
 Example:
-    >>> from mmr_train.config import preset
-    >>> from mmr_train.fit_config import DataSettings
+    >>> from mmr_train.config import DataSettings, preset
     >>> ds = build_dataset(DataSettings(n=4, size=32, domains=[[None, None]] * 2),
     ...                    preset("tiny").model)
     >>> len(ds), ds[0]["image"].shape, torch.equal(ds[1]["view2_image"], ds[1]["image"])
@@ -25,8 +24,7 @@ from torch.utils.data import Dataset
 
 from mmr_augment.errors import ConfigError
 
-from .config import ModelConfig
-from .fit_config import DataSettings
+from .config import DataSettings, ModelConfig
 
 Builder = Callable[[DataSettings, ModelConfig], Dataset]
 
@@ -119,7 +117,15 @@ def _manifest_dataset(settings: DataSettings, model: ModelConfig) -> Dataset:
                            channels=model.channels, uncertain="zeros")
 
 
-DATA_KINDS: dict[str, Builder] = {"synthetic": synthetic_dataset, "manifest": _manifest_dataset}
+def _shard_dataset(settings: DataSettings, model: ModelConfig) -> Dataset:
+    """WebDataset shards at ``data.path`` (:mod:`mmr_train.data.shards`)."""
+    from mmr_train.data.shards import shard_dataset
+
+    return shard_dataset(settings, model)
+
+
+DATA_KINDS: dict[str, Builder] = {"synthetic": synthetic_dataset, "manifest": _manifest_dataset,
+                                  "webdataset": _shard_dataset}
 
 
 def register_data_kind(name: str, builder: Builder) -> None:

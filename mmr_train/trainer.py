@@ -22,45 +22,45 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import yaml
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import Dataset
 
 from mmr_augment import PerturbedBatch
 from mmr_augment.errors import ConfigError
 
-from .batching import BatchStream, StudyBatch
+from .batching import StudyBatch, batch_stream
+from .build import TrainingParts, build_parts
 from .checkpoint import CheckpointManager, load_checkpoint
+from .config import LOSS_TERMS, FitConfig, check_resumable, save_config
 from .distributed import DistContext, derive_seed
-from .fit_config import FitConfig, check_resumable
 from .metrics import MetricsLog, progress_bar
-from .model import ModelInputs, RobustMMR, prepare_inputs
-from .optim import Precision, build_optimizer, build_scheduler
-from .sources import build_dataset
-from .tokenizer import TOKENIZER_FILE, ReportTokenizer
-from .views import ViewPerturber, build_policy
+from .model import ModelInputs, prepare_inputs
+from .optim import Precision
 
-TERMS = ("mim", "mlm", "itc", "consistency", "resilience", "total")
+#: Logged loss columns: every term of :data:`~mmr_train.config.LOSS_TERMS` and the total.
+TERMS = (*LOSS_TERMS, "total")
 PURPOSES = ("policy", "views", "masking")
 
 
 class Trainer:
-    """Builds everything from a :class:`~mmr_train.fit_config.FitConfig` and trains.
+    """Trains the parts :func:`~mmr_train.build.build_parts` builds from a
+    :class:`~mmr_train.config.FitConfig`.
 
     Args:
         cfg: the fit config.
         out: run folder: ``checkpoints/`` (with ``tokenizer.json``), ``metrics.jsonl`` and
-            ``config.yaml`` (the full fit config, :func:`~mmr_train.fit_config.load_fit_config`
+            ``config.yaml`` (the full fit config, :func:`~mmr_train.config.load_fit_config`
             reads it back).
         resume: continue from ``out/checkpoints/latest`` (a fresh start if there is none).
         progress: show a progress bar (rank 0, TTY only).
         ctx: process context (default: from the ``torchrun`` environment).
         dataset: a dataset to use instead of the one ``cfg.data`` names.
+        parts: parts built already (default: :func:`~mmr_train.build.build_parts`).
     """
 
     def __init__(self, cfg: FitConfig, out: str | Path, *, resume: bool = False,
                  progress: bool = True, ctx: DistContext | None = None,
-                 dataset: Dataset | None = None) -> None:
+                 dataset: Dataset | None = None, parts: TrainingParts | None = None) -> None:
         self.cfg, self.out, self.progress = cfg, Path(out), progress
         self.ctx = ctx or DistContext.from_env()
         self.device, t = self.ctx.device, cfg.train
@@ -71,59 +71,32 @@ class Trainer:
             raise ConfigError(f"{self.out} already holds checkpoints ({latest.name}); pass "
                               f"--resume to continue that run or choose another --out")
         self.precision = Precision.of(t.precision, self.device)
-        self.dataset = dataset if dataset is not None else build_dataset(cfg.data,
-                                                                         cfg.model.model)
-        self.tokenizer = self._tokenizer(resume)
-        torch.manual_seed(derive_seed(t.seed, "init"))
-        self.model = RobustMMR(cfg.model).to(self.device)
+        parts = parts or build_parts(cfg, self.checkpoints.folder, self.ctx, resume=resume,
+                                     dataset=dataset)
+        self.dataset, self.tokenizer, self.model = parts.dataset, parts.tokenizer, parts.model
+        self.optimizer, self.scheduler = parts.optimizer, parts.scheduler
+        self.policy, self.views = parts.policy, parts.views
         # Without the consistency term its projection head gets no gradient.
         self.net = self.model if not self.ctx.distributed else DistributedDataParallel(
             self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None,
-            find_unused_parameters=cfg.model.loss_weights()["consistency"] == 0)
-        self.optimizer = build_optimizer(self.model, t)
-        self.scheduler = build_scheduler(self.optimizer, t)
+            find_unused_parameters=cfg.loss_weights()["consistency"] == 0)
         self.scaler = torch.amp.GradScaler(self.device.type) if self.precision.scaler else None
-        self.policy = build_policy(cfg)
-        self.views = ViewPerturber(cfg, self.policy)
         self.generators = {p: torch.Generator() for p in PURPOSES}
         self._seed_generators(0)
-        self.stream = BatchStream(self.dataset, t.batch_size, t.seed, cfg.model.model.image_size,
-                                  cfg.model.model.channels, self.ctx.rank, self.ctx.world_size,
-                                  cfg.data.num_workers)
+        self.stream = batch_stream(self.dataset, t.batch_size, t.seed, cfg.model.image_size,
+                                   cfg.model.channels, self.ctx.rank, self.ctx.world_size,
+                                   cfg.data.num_workers)
         self.step = 0
         if resume and latest is not None:
             self._restore(latest)
         elif self.ctx.is_main:
             self.out.mkdir(parents=True, exist_ok=True)
             self.metrics.path.unlink(missing_ok=True)
-            (self.out / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False),
-                                                  encoding="utf-8")
+            save_config(cfg, self.out / "config.yaml")
 
-    # ------------------------------------------------------------------ setup
     def _seed_generators(self, step: int) -> None:
         for purpose, g in self.generators.items():
             g.manual_seed(derive_seed(self.cfg.train.seed, purpose, self.ctx.rank, step))
-
-    def _tokenizer(self, resume: bool) -> ReportTokenizer:
-        saved = self.checkpoints.folder / TOKENIZER_FILE
-        if resume and saved.is_file():
-            return ReportTokenizer.load(saved)
-        if self.ctx.is_main:
-            given = self.cfg.train.tokenizer
-            tok = ReportTokenizer.load(given) if given else ReportTokenizer.train(
-                self._corpus(), vocab_size=self.cfg.model.model.vocab_size)
-            self.checkpoints.folder.mkdir(parents=True, exist_ok=True)
-            tmp = saved.with_name(".tokenizer.tmp.json")
-            tok.save(tmp).replace(saved)
-        self.ctx.barrier()
-        return ReportTokenizer.load(saved)
-
-    def _corpus(self) -> list[str]:
-        limit = self.cfg.train.tokenizer_corpus
-        reports = getattr(self.dataset, "reports", None)
-        if reports is None:
-            reports = [self.dataset[i]["report"] for i in range(min(limit, len(self.dataset)))]
-        return list(reports)[:limit]
 
     # ------------------------------------------------------------------ step stages
     def perturb(self, batch: StudyBatch) -> list[PerturbedBatch]:
@@ -134,8 +107,8 @@ class Trainer:
     def prepare(self, views: list[PerturbedBatch], labels: torch.Tensor | None
                 ) -> list[ModelInputs]:
         """Tokenizer + masking stage: model inputs per view, on the training device."""
-        labels = labels if self.cfg.model.loss.supervised_consistency else None
-        return [prepare_inputs(v, self.tokenizer, self.cfg.model, self.generators["masking"],
+        labels = labels if self.cfg.loss.supervised_consistency else None
+        return [prepare_inputs(v, self.tokenizer, self.cfg, self.generators["masking"],
                                labels).to(self.device) for v in views]
 
     def forward(self, inputs: list[ModelInputs]) -> dict[str, torch.Tensor]:
@@ -211,6 +184,7 @@ class Trainer:
         if self.device.type == "cuda":
             rng["cuda"] = torch.cuda.get_rng_state(self.device)
         every_rank = self.ctx.gather(rng)
+        data_states = self.ctx.gather(self.stream.state_dict())
         path = None
         if self.ctx.is_main:
             epoch, index = self.stream.position()
@@ -220,7 +194,8 @@ class Trainer:
                 "optimizer": self.optimizer.state_dict(),
                 "scheduler": self.scheduler.state_dict(),
                 "scaler": self.scaler.state_dict() if self.scaler is not None else {},
-                "rng": every_rank, "config": self.cfg.to_dict()}, self.step)
+                "rng": every_rank, "data": data_states, "config": self.cfg.to_dict()},
+                self.step)
         self.ctx.barrier()
         return path
 
@@ -233,7 +208,10 @@ class Trainer:
         if self.scaler is not None and state["scaler"]:
             self.scaler.load_state_dict(state["scaler"])
         self.step = int(state["step"])
-        self.stream.seek(state["epoch"], state["batch_index"])
+        if len(state.get("data", ())) == self.ctx.world_size:
+            self.stream.load_state_dict(state["data"][self.ctx.rank])
+        else:
+            self.stream.seek(state["epoch"], state["batch_index"])
         if len(state["rng"]) == self.ctx.world_size:
             rng = state["rng"][self.ctx.rank]
             torch.set_rng_state(rng["torch"])

@@ -8,7 +8,7 @@ same studies, taken from the dataset (``view2_*``) or made by a scanner / report
 (``views``), falling back to the policy's own image / text ops where no style is available.
 
 Example:
-    >>> from mmr_train.fit_config import fit_config_from_dict
+    >>> from mmr_train.config import fit_config_from_dict
     >>> cfg = fit_config_from_dict({"method": "baseline"})
     >>> policy = build_policy(cfg)
     >>> out = policy(torch.rand(2, 1, 64, 64), ["a.", "b."], generator=0)
@@ -25,9 +25,10 @@ import torch
 import mmr_augment
 from mmr_augment import MultiModalPolicy, OneOf, Perturbation, PerturbedBatch, from_config
 from mmr_augment.errors import ConfigError, InputError
+from mmr_augment.keyed import key_seed, keyed_params
 
 from .batching import StudyBatch
-from .fit_config import FitConfig
+from .config import FitConfig
 
 #: The Robust-MMR policy unless the config gives one: one image or text corruption per
 #: perturbed sample, severity 1-5, either modality dropped 10% of the time.
@@ -50,10 +51,10 @@ def build_policy(cfg: FitConfig) -> MultiModalPolicy:
 
     spec = cfg.policy
     if spec == "default":
-        spec = "none" if cfg.model.is_baseline else DEFAULT_POLICY
+        spec = "none" if cfg.is_baseline else DEFAULT_POLICY
     if spec == "none":
         spec = {"modes": {"none": 1.0}}
-    spec = {"type": "MultiModalPolicy", "patch_size": cfg.model.model.patch_size, **spec}
+    spec = {"type": "MultiModalPolicy", "patch_size": cfg.model.patch_size, **spec}
     if spec["type"] != "MultiModalPolicy":
         raise ConfigError(f"policy.type must be MultiModalPolicy, got {spec['type']!r}")
     return from_config(spec)
@@ -77,7 +78,7 @@ class ViewPerturber:
 
     def __init__(self, cfg: FitConfig, policy: MultiModalPolicy) -> None:
         self.policy = policy
-        self.two_views = cfg.model.loss_weights()["consistency"] > 0
+        self.two_views = cfg.loss_weights()["consistency"] > 0
         self.source = cfg.data.second_view
         policy_cfg = policy.to_config()
         image = _style_family("ScannerStyle", cfg.views.scanner) if self.source != "policy" \
@@ -97,15 +98,30 @@ class ViewPerturber:
         if self.source == "dataset":
             raise InputError("data.second_view is 'dataset' but the dataset gives no "
                              "'view2_image'; use second_view: auto or style")
-        out = self.restyle(batch.images, batch.reports, generator=generator)
+        out = _perturb(self.restyle, batch.images, batch.reports, generator,
+                       batch.sample_seeds, "restyle")
         return out.images, out.texts
 
     def __call__(self, batch: StudyBatch, policy_generator: torch.Generator,
                  view_generator: torch.Generator, device: torch.device | None = None
                  ) -> list[PerturbedBatch]:
-        """Views of ``batch``; images are moved to ``device`` before perturbation."""
+        """Views of ``batch``; images are moved to ``device`` before perturbation.
+
+        With ``batch.sample_seeds`` each study's params come from its own seed (and the
+        view), not from the generators, so they do not depend on the batch it is in.
+        """
         views = [(batch.images, batch.reports)]
         if self.two_views:
             views.append(self.second_view(batch, view_generator))
-        return [self.policy(images.to(device) if device is not None else images, texts,
-                            generator=policy_generator) for images, texts in views]
+        return [_perturb(self.policy, images.to(device) if device is not None else images,
+                         texts, policy_generator, batch.sample_seeds, f"view{k}")
+                for k, (images, texts) in enumerate(views)]
+
+
+def _perturb(policy: MultiModalPolicy, images: torch.Tensor, texts: list[str],
+             generator: torch.Generator, seeds: list[int] | None, purpose: str
+             ) -> PerturbedBatch:
+    if seeds is None:
+        return policy(images, texts, generator=generator)
+    return policy.apply((images, texts), keyed_params(policy, [key_seed(s, purpose)
+                                                               for s in seeds]))

@@ -5,6 +5,12 @@ import pytest
 import torch
 from hypothesis import settings
 
+from mmr_augment.extras import load_optional_ops
+
+# Register the ops of every installed extra (text ops, ReportStyle) before test modules read
+# the registry at import; in the core environment this loads nothing.
+load_optional_ops()
+
 settings.register_profile("default", max_examples=25, deadline=None)
 # the fuzz campaign: 10,000 examples per target (FUZZ_EXAMPLES=N for a shorter pass)
 settings.register_profile("fuzz", max_examples=int(os.environ.get("FUZZ_EXAMPLES", 10_000)),
@@ -30,7 +36,7 @@ _FUZZ_COUNTS: Counter = Counter()
 
 @pytest.fixture(scope="session")
 def fuzz_counts() -> Counter:
-    """Examples run per fuzz target (tests/test_fuzz.py); printed in the terminal summary."""
+    """Examples run per fuzz target (tests/hostile/test_fuzz.py); printed in the summary."""
     return _FUZZ_COUNTS
 
 

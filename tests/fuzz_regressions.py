@@ -1,9 +1,9 @@
 """Fuzz cases worth keeping: every failure a fuzz run found, and hand-picked extremes.
 
 Each entry is ``(target, case)`` where ``case`` is the plain dict the strategies in
-tests/test_fuzz.py draw; ``test_fuzz.py::test_regression`` replays them through the same checks
-on every run. When a fuzz run fails, hypothesis prints the falsifying ``case``: add it here with a
-comment naming the bug, then fix the bug.
+tests/hostile/test_fuzz.py draw; ``test_fuzz.py::test_regression`` replays them through the same
+checks on every run. When a fuzz run fails, hypothesis prints the falsifying ``case``: add it
+here with a comment naming the bug, then fix the bug.
 """
 
 from __future__ import annotations

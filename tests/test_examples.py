@@ -7,7 +7,15 @@ import pytest
 import torch
 
 import mmr_augment as ma
+from mmr_augment.extras import missing
 from mmr_augment.testing import isolated_registry
+
+needs_text = pytest.mark.skipif(bool(missing("spacy", "scispacy", "nltk")),
+                                reason="needs the text extra: pip install 'mmr[text]'")
+needs_monai = pytest.mark.skipif(bool(missing("monai")),
+                                 reason="needs the monai extra: pip install 'mmr[monai]'")
+needs_preview = pytest.mark.skipif(bool(missing("matplotlib", "tqdm")),
+                                   reason="needs the preview extra: pip install 'mmr[preview]'")
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 SMALL = {
@@ -34,17 +42,20 @@ def test_custom_op_example_passes_and_catches():
     assert "Vignette" not in ma.REGISTRY  # the example's ops did not leak
 
 
+@needs_text
 def test_gpu_training_step_example_learns():
     losses = run_example("gpu_training_step", **SMALL["gpu_training_step"])
     assert len(losses) == 2 and all(torch.isfinite(torch.tensor(losses)))
 
 
+@needs_monai
 def test_monai_pipeline_example():
     batch = run_example("monai_pipeline", **SMALL["monai_pipeline"])
     assert batch["image"].shape == (2, 1, 32, 32) and batch["study_id"].tolist() == [2, 3]
     assert batch["mmr"]["mode"].shape == (2,)
 
 
+@needs_preview
 def test_preview_styles_example_writes_a_png(tmp_path):
     out = run_example("preview_styles", out=str(tmp_path / "s.png"), **SMALL["preview_styles"])
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

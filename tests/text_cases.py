@@ -1,9 +1,13 @@
 """Parameter table for the registry-driven text battery, and reports to run it on.
 
-Every registered text op must appear in ``ALL`` (tests/test_text_contract.py fails otherwise).
+Every registered text op must appear in ``ALL`` (tests/text/test_text_contract.py fails otherwise).
 """
 
 from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("spacy", reason="needs the text extra: pip install 'mmr[text]'")
 
 from mmr_augment.text import LateralitySwap, NegationFlip, SentenceDeletion, Typo, WordDropout
 

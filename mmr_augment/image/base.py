@@ -84,7 +84,9 @@ def _check_value_range(value_range: Any, owner: str) -> tuple[float, float]:
 
 
 class ImagePerturbation(Perturbation, abstract=True):
-    """Base class of image ops. Subclasses implement ``_sample`` and ``_apply``.
+    """Base class of image ops. Subclasses declare their arguments with ``self.spec(...)`` and
+    implement ``_apply``; the base class samples declared specs (override ``_sample`` only for
+    what is special to the op, e.g. noise seeds).
 
     ``_apply`` receives float32 (or float64) images in ``[0, 1]`` and may return values
     outside it: the base class clamps, restores the value range, dtype, and the gate.
@@ -104,24 +106,26 @@ class ImagePerturbation(Perturbation, abstract=True):
         super().__init__(p=p, severity=severity)
         self.value_range = _check_value_range(value_range, type(self).__name__)
 
-    def _check_input(self, x: Any) -> torch.Tensor:
+    def check_input(self, x: Any) -> torch.Tensor:
         return check_image(x, type(self).__name__)
 
-    def occlusion(self, shape: tuple[int, ...], params: Params) -> torch.Tensor | None:
-        """``(B, 1, H, W)`` bool mask of pixels this call overwrote (cutout-like ops), or
-        ``None`` for ops that do not occlude. Gated-off samples have an all-False mask."""
-        return None
+    def output_in_unit_range(self, params: Params, input_in_range: bool) -> bool:
+        """Gated-on samples come back clamped into ``value_range``; gated-off ones as given."""
+        unit = self.value_range == (0.0, 1.0)  # other ranges: rescaling back may round out
+        return unit and (input_in_range or bool(params["gate"].all()))
 
-    def _gated(self, x: torch.Tensor, params: Params, *, in_range: bool = False
-               ) -> torch.Tensor:
+    def apply_batch(self, x: torch.Tensor, params: Params, *, in_range: bool = False
+                    ) -> torch.Tensor:
         """``_apply`` on a ``[0, 1]`` float view, clamped, back in ``x``'s range and dtype, gated.
 
-        ``in_range=True`` promises that ``x`` already lies in ``value_range`` (a ``Sequential``
-        passes it after an op that clamped into the same range): ``clamp_first`` ops then skip
-        every clamp. Only tensors made here are written in place, never ``x``.
+        ``in_range=True`` promises that ``x`` already lies in ``[0, 1]`` (a ``Sequential``
+        passes it after an op that clamped into that range): ``clamp_first`` ops with the
+        default value range then skip every clamp. Only tensors made here are written in
+        place, never ``x``.
         """
         lo, hi = self.value_range
         unit = (lo, hi) == (0.0, 1.0)
+        in_range = in_range and unit
         work = x if x.dtype in (torch.float32, torch.float64) else x.float()
         if not unit:
             work = (work - lo) / (hi - lo)

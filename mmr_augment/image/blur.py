@@ -1,7 +1,7 @@
 """Blur families: Gaussian, motion and defocus blur (sharpening lives in ``sharpen.py``).
 
 Every sample has its own kernel; kernels are built batched on the image's device from kornia
-(``get_gaussian_kernel1d``, ``get_motion_kernel2d``, ``filter2d``; see ``_blur_kernels.py``)
+(``get_gaussian_kernel1d``, ``get_motion_kernel2d``, ``filter2d``; see ``_kernels/blur.py``)
 and applied in one grouped convolution with reflect padding.
 
 Severities for motion and defocus blur follow ImageNet-C, whose strengths are in pixels of a
@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 
 from ..core import Params
-from ._blur_kernels import (
+from ._kernels.blur import (
     disk_kernels,
     filter_per_sample,
     gaussian_blur,
@@ -23,9 +23,8 @@ from ._blur_kernels import (
     sample_odd,
 )
 from .base import ImagePerturbation
-from .sharpen import Sharpen
 
-__all__ = ["GaussianBlur", "MotionBlur", "DefocusBlur", "Sharpen"]
+__all__ = ["GaussianBlur", "MotionBlur", "DefocusBlur", "gaussian_blur"]
 
 
 class GaussianBlur(ImagePerturbation):
@@ -125,9 +124,6 @@ class DefocusBlur(ImagePerturbation):
                  value_range=(0.0, 1.0)) -> None:
         super().__init__(p=p, severity=severity, value_range=value_range)
         self.radius = self.spec("radius", radius, low=0.0, high=50.0)
-
-    def _sample(self, batch_size: int, generator: torch.Generator) -> Params:
-        return {"radius": self.radius.sample(batch_size, generator)}
 
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         return filter_per_sample(x, disk_kernels(params["radius"], x.device, x.dtype))

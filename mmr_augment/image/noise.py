@@ -10,10 +10,13 @@ import torch
 
 from .._rng import draw_seeds, normal, uniform
 from ..core import Params
-from ._poisson import poisson_counts
+from ..errors import ConfigError
+from ._kernels.poisson import poisson_counts
 from .base import ImagePerturbation, per_sample
 
 __all__ = ["GaussianNoise", "PoissonNoise", "SpeckleNoise", "ImpulseNoise"]
+
+LUMA = (0.299, 0.587, 0.114)  # ITU-R 601 weights of PIL's convert("L")
 
 
 class GaussianNoise(ImagePerturbation):
@@ -39,8 +42,7 @@ class GaussianNoise(ImagePerturbation):
         self.std = self.spec("std", std, low=0.0, high=1.0)
 
     def _sample(self, batch_size: int, generator: torch.Generator) -> Params:
-        return {"std": self.std.sample(batch_size, generator),
-                "seed": draw_seeds(batch_size, generator)}
+        return {**super()._sample(batch_size, generator), "seed": draw_seeds(batch_size, generator)}
 
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         noise = normal(params["seed"], tuple(x.shape[1:]), x.device).to(x.dtype)
@@ -53,9 +55,8 @@ class PoissonNoise(ImagePerturbation):
     Shot noise is signal dependent (variance ``x / photons`` grows with intensity, black stays
     black); the optional additive Gaussian read noise is not. ``photons`` is the count at full
     scale. Severity (MedMNIST-C "shot"): photons 60 25 18 10 5. Counts come from a batched,
-    seed-driven sampler (exact inverse CDF for any rate, searched from the Cornish-Fisher
-    quantile; see ``mmr_augment.image._poisson``), since ``torch.poisson`` cannot take a
-    per-sample seed.
+    seed-driven sampler: NumPy's exact ``Generator.poisson``, one generator per sample seeded
+    from the params' seed (``mmr_augment.image._kernels.poisson``), on a thread pool.
 
     Example:
         >>> op = PoissonNoise(photons=(5, 60), read_std=0.01)
@@ -77,14 +78,12 @@ class PoissonNoise(ImagePerturbation):
         self.read_std = self.spec("read_std", read_std, low=0.0, high=1.0)
 
     def _sample(self, batch_size: int, generator: torch.Generator) -> Params:
-        return {"photons": self.photons.sample(batch_size, generator),
-                "read_std": self.read_std.sample(batch_size, generator),
-                "seed": draw_seeds(batch_size, generator)}
+        return {**super()._sample(batch_size, generator), "seed": draw_seeds(batch_size, generator)}
 
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         photons = params["photons"].to(x.device).view(-1, 1, 1, 1)
-        counts = poisson_counts(x.to(torch.float64) * photons, params["seed"], stream=0)
-        y = (counts / photons).to(x.dtype)
+        photons = photons.to(x.dtype)
+        y = poisson_counts(x * photons, params["seed"], stream=0).div_(photons)
         if not params["read_std"].any():  # CPU params: skip drawing read noise that is all zero
             return y
         read = normal(params["seed"], tuple(x.shape[1:]), x.device, stream=2).to(x.dtype)
@@ -114,8 +113,7 @@ class SpeckleNoise(ImagePerturbation):
         self.std = self.spec("std", std, low=0.0, high=2.0)
 
     def _sample(self, batch_size: int, generator: torch.Generator) -> Params:
-        return {"std": self.std.sample(batch_size, generator),
-                "seed": draw_seeds(batch_size, generator)}
+        return {**super()._sample(batch_size, generator), "seed": draw_seeds(batch_size, generator)}
 
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         noise = normal(params["seed"], tuple(x.shape[1:]), x.device).to(x.dtype)
@@ -125,9 +123,12 @@ class SpeckleNoise(ImagePerturbation):
 class ImpulseNoise(ImagePerturbation):
     """Salt-and-pepper noise: a fraction ``amount`` of pixels set to white or black.
 
-    ``salt_ratio`` is the share of replaced pixels that turn white. A pixel is hit in all its
-    channels at once (a dead or hot detector element, so gray RGB images stay gray), unlike
-    ImageNet-C which hits channels independently. Severity (MedMNIST-C): amount
+    ``salt_ratio`` is the share of replaced pixels that turn white. By default
+    (``channels="joint"``) a pixel is hit in all its channels at once (a dead or hot detector
+    element, so gray RGB images stay gray). ``channels="independent"`` hits each channel on
+    its own, as ImageNet-C and MedMNIST-C do; a grey image is then treated as the RGB copy
+    MedMNIST-C corrupts and comes back as its luma ``.299 R + .587 G + .114 B``, so a hit
+    moves a pixel only part of the way to black or white. Severity (MedMNIST-C): amount
     .01 .03 .06 .09 .17.
 
     Example:
@@ -141,21 +142,28 @@ class ImpulseNoise(ImagePerturbation):
     family = "impulse_noise"
     severity_table = {"amount": (0.01, 0.03, 0.06, 0.09, 0.17)}
 
-    def __init__(self, amount=(0.01, 0.1), salt_ratio=0.5, *, p: float = 1.0,
-                 severity: int | None = None, value_range=(0.0, 1.0)) -> None:
+    def __init__(self, amount=(0.01, 0.1), salt_ratio=0.5, *, channels: str = "joint",
+                 p: float = 1.0, severity: int | None = None, value_range=(0.0, 1.0)) -> None:
         super().__init__(p=p, severity=severity, value_range=value_range)
+        if channels not in ("joint", "independent"):
+            raise ConfigError(f"ImpulseNoise: channels must be 'joint' or 'independent', "
+                              f"got {channels!r}")
+        self.channels = channels
         self.amount = self.spec("amount", amount, low=0.0, high=1.0)
         self.salt_ratio = self.spec("salt_ratio", salt_ratio, low=0.0, high=1.0)
 
     def _sample(self, batch_size: int, generator: torch.Generator) -> Params:
-        return {"amount": self.amount.sample(batch_size, generator),
-                "salt_ratio": self.salt_ratio.sample(batch_size, generator),
-                "seed": draw_seeds(batch_size, generator)}
+        return {**super()._sample(batch_size, generator), "seed": draw_seeds(batch_size, generator)}
 
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         # One uniform per pixel: u < amount * salt_ratio -> salt, then up to amount -> pepper.
-        u = uniform(params["seed"], (1, *x.shape[2:]), x.device).to(torch.float64)
+        hit_channels = 1 if self.channels == "joint" else 3
+        u = uniform(params["seed"], (hit_channels, *x.shape[2:]), x.device).to(torch.float64)
         amount = params["amount"].to(x.device).view(-1, 1, 1, 1)
         salt = u < amount * params["salt_ratio"].to(x.device).view(-1, 1, 1, 1)
         pepper = (u < amount) & ~salt
-        return torch.where(salt, 1.0, torch.where(pepper, 0.0, x))
+        y = torch.where(salt, 1.0, torch.where(pepper, 0.0, x))
+        if hit_channels == 3 and x.shape[1] == 1:  # the grey image's RGB copy, back to luma
+            y = (y * torch.tensor(LUMA, dtype=x.dtype, device=x.device).view(1, 3, 1, 1))
+            y = y.sum(dim=1, keepdim=True)
+        return y.to(x.dtype)

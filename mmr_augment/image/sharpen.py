@@ -1,11 +1,11 @@
-"""Sharpening: unsharp mask with per-sample amount and blur sigma (re-exported by ``blur.py``)."""
+"""Sharpening: unsharp mask with per-sample amount and blur sigma."""
 
 from __future__ import annotations
 
 import torch
 
 from ..core import Params
-from ._blur_kernels import gaussian_blur
+from ._kernels.blur import gaussian_blur
 from .base import ImagePerturbation, per_sample
 
 __all__ = ["Sharpen"]
@@ -38,10 +38,6 @@ class Sharpen(ImagePerturbation):
         super().__init__(p=p, severity=severity, value_range=value_range)
         self.amount = self.spec("amount", amount, low=0.0, high=20.0)
         self.sigma = self.spec("sigma", sigma, low=0.1, high=10.0)
-
-    def _sample(self, batch_size: int, generator: torch.Generator) -> Params:
-        return {"amount": self.amount.sample(batch_size, generator),
-                "sigma": self.sigma.sample(batch_size, generator)}
 
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         sigma = params["sigma"]

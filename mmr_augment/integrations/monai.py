@@ -27,14 +27,17 @@ from collections.abc import Hashable, Mapping
 from typing import Any
 
 import numpy as np
-from monai.config import KeysCollection
-from monai.transforms import MapTransform, Randomizable
 from torch.utils.data import get_worker_info
 
 from ..core import Perturbation
 from ..errors import InputError
+from ..extras import require
 from ._items import check_op, perturb_item
 from ._seeding import SharedEpoch, derive_seed, generator_for
+
+require("monai", "monai")  # the `monai` extra; says what to install if absent
+from monai.config import KeysCollection  # noqa: E402
+from monai.transforms import MapTransform, Randomizable  # noqa: E402
 
 __all__ = ["MMRd"]
 

@@ -68,6 +68,15 @@ class PerturbedDataset(Dataset):
         """Start epoch ``epoch``: items get new, reproducible perturbations."""
         self._epoch.set(epoch)
 
+    def state_dict(self) -> dict[str, int]:
+        """``{"epoch": e}``, all an item's perturbation depends on besides its index (the
+        form torchdata's ``StatefulDataLoader`` saves from every worker's dataset)."""
+        return {"epoch": self._epoch.get()}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Continue in ``state["epoch"]``; the sampler's state holds the position in it."""
+        self.set_epoch(int(state["epoch"]))
+
     def __len__(self) -> int:
         return len(self.dataset)
 

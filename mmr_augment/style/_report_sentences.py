@@ -40,15 +40,17 @@ def _cased(new: str, old: str) -> str:
 def normal_spans(doc: Doc, mode: str, u: np.ndarray) -> list[Span]:
     """Swap templated and narrative normal statements, in reports the labeler reads as normal.
 
-    "templated" replaces a run of organ statements (at least one heart and exactly one lung
-    statement, nothing else) by a one-line statement; "narrative" does the reverse. Either way
-    the unit holds one "No Finding" mention before and after.
+    "templated" replaces the lung statement of a run of organ statements (at least one heart
+    and exactly one lung statement, nothing else) by a one-line statement; "narrative" writes
+    a lung statement for a one-line one. Heart statements stay (they label Cardiomegaly or
+    Enlarged Cardiomediastinum negative, a one-line statement does not), so the unit holds one
+    "No Finding" mention before and after.
 
     Example:
         >>> from mmr_augment.text import parse
         >>> doc = Doc(parse("Heart is normal in size. The lungs are clear."))
         >>> normal_spans(doc, "templated", np.zeros(12))
-        [(0, 45, 'No acute cardiopulmonary process.')]
+        [(25, 45, 'No acute cardiopulmonary process.')]
     """
     if mode == "keep" or "No Finding" not in label(doc.report):
         return []
@@ -74,7 +76,7 @@ def normal_spans(doc: Doc, mode: str, u: np.ndarray) -> list[Span]:
             j += 1
         run = kinds[k:j]
         if "heart" in run and run.count("lung") == 1:
-            s, e = doc.body_span(k)[0], doc.body_span(j - 1)[1]
+            s, e = doc.body_span(k + run.index("lung"))
             spans.append((s, e, _cased(_pick(TEMPLATED_TEXT, u[doc.first[k]]),
                                        doc.text[s:e])))
         k = max(j, k + 1)

@@ -8,10 +8,9 @@ from decimal import Decimal
 
 import numpy as np
 
-from ..text._cues import _CONJUNCTIONS
 from ..text.ops._phrases import match_case
 from ..text.ops.substitution import abbreviation_table
-from ..text.report import PROTECTED, TokenFlag
+from ..text.report import PROTECTED, SIDE_WINDOW_STOPS, TokenFlag
 from ._report_doc import Doc, Span
 from ._report_phrases import (
     HEDGE_CLASSES,
@@ -132,7 +131,7 @@ def abbreviation_spans(doc: Doc, direction: str, rate: float, u: np.ndarray, whi
     spans = []
     for first, stop, sid in table.matches(doc.report).tolist():
         if (u[first] >= rate or any(doc.flags[i] & _PROTECTED for i in range(first, stop))
-                or not doc.aligned(first, stop) or doc.words[first] in _CONJUNCTIONS):
+                or not doc.aligned(first, stop) or doc.words[first] in SIDE_WINDOW_STOPS):
             continue
         options = table.targets[sid]
         s, e = doc.starts[first], doc.ends[stop - 1]

@@ -11,7 +11,7 @@ import inspect
 from collections.abc import Mapping
 from typing import Any
 
-from ..core import _to_plain
+from ..core import to_plain
 from ..errors import ConfigError
 from ..image import (
     JPEG,
@@ -25,16 +25,16 @@ from ..image import (
     ToneCurve,
 )
 from ..image.base import ImagePerturbation
-from ._stages import _CorrelatedNoise, _DetectorResponse, _MTFBlur, _ToneLUT, _Window
+from ._stages import CorrelatedNoise, DetectorResponse, FixedWindow, MTFBlur, ToneLUT
 
 #: Stage name -> op class, in the order a radiograph is acquired, processed and exported.
 STAGES: dict[str, type[ImagePerturbation]] = {
-    "detector": _DetectorResponse,   # gain / offset, nonlinearity
-    "noise": _CorrelatedNoise,       # Poisson-Gaussian noise with a power spectrum
-    "mtf": _MTFBlur,                 # detector blur
+    "detector": DetectorResponse,   # gain / offset, nonlinearity
+    "noise": CorrelatedNoise,       # Poisson-Gaussian noise with a power spectrum
+    "mtf": MTFBlur,                 # detector blur
     "edge": Sharpen,                 # vendor edge enhancement (unsharp mask)
     "tone": ToneCurve,               # vendor tone curve (kind: sigmoid | piecewise | lut)
-    "window": _Window,               # default window / level
+    "window": FixedWindow,               # default window / level
     "grid": GridLines,               # anti-scatter grid lines
     "bit_depth": Quantize,           # stored bit depth
     "collimation": Collimation,      # collimator shutters
@@ -50,14 +50,14 @@ _NOT_STAGE_KEYS = ("self", "p", "severity", "value_range", "direction")
 
 def _class_for(stage: str, given: Mapping[str, Any]) -> type[ImagePerturbation]:
     if stage == "tone" and given.get("kind") == "lut":
-        return _ToneLUT
+        return ToneLUT
     return STAGES[stage]
 
 
 def accepted_keys(cls: type[ImagePerturbation]) -> list[str]:
     """Arguments a stage dict may hold for ``cls`` (its op arguments, then ``p``)."""
     names = [n for n in inspect.signature(cls.__init__).parameters if n not in _NOT_STAGE_KEYS]
-    return names + (["kind"] if cls is _ToneLUT else []) + ["p"]
+    return names + (["kind"] if cls is ToneLUT else []) + ["p"]
 
 
 def resolve_stage(stage: str, given: Any) -> dict[str, Any]:
@@ -82,13 +82,13 @@ def resolve_stage(stage: str, given: Any) -> dict[str, Any]:
     params = inspect.signature(cls.__init__).parameters
     full = {k: params[k].default for k in keys if k in params}
     full.update(given)
-    return _to_plain(full)
+    return to_plain(full)
 
 
 def build_stage(stage: str, resolved: Mapping[str, Any]) -> ImagePerturbation:
     """The op of a resolved stage dict; a bad value raises ``ConfigError`` naming the stage."""
     cls = _class_for(stage, resolved)
-    kwargs = {k: v for k, v in resolved.items() if k != "kind" or cls is not _ToneLUT}
+    kwargs = {k: v for k, v in resolved.items() if k != "kind" or cls is not ToneLUT}
     try:
         return cls(**kwargs)
     except (ValueError, TypeError) as e:

@@ -1,8 +1,12 @@
 """Private stage ops of :class:`~mmr_augment.style.ScannerStyle` that no public family covers.
 
 Detector response (gain / offset / nonlinearity), correlated signal-dependent noise, the
-detector MTF blur, a fixed window / level and a fixed look-up table. Their names start with an
-underscore, so they stay out of the op registry; the other stages reuse the public ops.
+detector MTF blur, a fixed window / level and a fixed look-up table. They are declared
+``abstract=True``, so they stay out of the op registry; the other stages are the public ops.
+They reuse the public kernels: the fixed window is ``display.window_level`` at a given centre
+(``WindowLevel`` draws a random shift and sign around 0.5 instead); the MTF blur is
+``blur.gaussian_blur`` in its separable two-pass form with a size derived from sigma
+(``GaussianBlur`` runs one 2-D pass, equal only up to rounding).
 """
 
 from __future__ import annotations
@@ -15,10 +19,10 @@ import torch
 from .._rng import draw_seeds, normal
 from ..core import Params
 from ..errors import ConfigError
-from ..image._blur_kernels import gaussian_blur
-from ..image._tone_curve import apply_lut
-from ..image._window import window_level
 from ..image.base import ImagePerturbation, per_sample
+from ..image.blur import gaussian_blur
+from ..image.display import window_level
+from ..image.tone_curve import apply_lut
 
 
 def noise_filter(height: int, width: int, beta: torch.Tensor, correlation: torch.Tensor,
@@ -50,7 +54,7 @@ def noise_filter(height: int, width: int, beta: torch.Tensor, correlation: torch
     return amp / power.sqrt()
 
 
-class _DetectorResponse(ImagePerturbation):
+class DetectorResponse(ImagePerturbation, abstract=True):
     """``y = offset + gain * x ** gamma``: detector gain, dark offset and nonlinearity."""
 
     family = "scanner_style"
@@ -61,16 +65,12 @@ class _DetectorResponse(ImagePerturbation):
         self.offset = self.spec("offset", offset, low=-1.0, high=1.0)
         self.gamma = self.spec("gamma", gamma, low=0.05, high=20.0)
 
-    def _sample(self, batch_size: int, generator: torch.Generator) -> Params:
-        return {k: getattr(self, k).sample(batch_size, generator)
-                for k in ("gain", "offset", "gamma")}
-
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         signal = x.clamp_min(0.0) ** per_sample(params["gamma"], x)
         return per_sample(params["offset"], x) + per_sample(params["gain"], x) * signal
 
 
-class _CorrelatedNoise(ImagePerturbation):
+class CorrelatedNoise(ImagePerturbation, abstract=True):
     """Poisson-Gaussian noise with a per-style power spectrum (see :func:`noise_filter`).
 
     ``y = x + sqrt(x / photons + read_std^2) * n`` where ``n`` is unit-variance white noise
@@ -90,10 +90,7 @@ class _CorrelatedNoise(ImagePerturbation):
         self.correlation = self.spec("correlation", correlation, low=0.0, high=20.0)
 
     def _sample(self, batch_size: int, generator: torch.Generator) -> Params:
-        params = {k: getattr(self, k).sample(batch_size, generator)
-                  for k in ("photons", "read_std", "beta", "correlation")}
-        params["seed"] = draw_seeds(batch_size, generator)
-        return params
+        return {**super()._sample(batch_size, generator), "seed": draw_seeds(batch_size, generator)}
 
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         h, w = x.shape[-2:]
@@ -106,7 +103,7 @@ class _CorrelatedNoise(ImagePerturbation):
         return x + variance.sqrt() * field
 
 
-class _MTFBlur(ImagePerturbation):
+class MTFBlur(ImagePerturbation, abstract=True):
     """Detector MTF as a Gaussian point-spread function of ``sigma`` pixels (0: sharp)."""
 
     family = "scanner_style"
@@ -115,16 +112,13 @@ class _MTFBlur(ImagePerturbation):
         super().__init__(p=p)
         self.sigma = self.spec("sigma", sigma, low=0.0, high=10.0)
 
-    def _sample(self, batch_size: int, generator: torch.Generator) -> Params:
-        return {"sigma": self.sigma.sample(batch_size, generator)}
-
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         sigma = params["sigma"]
         size = 2 * torch.ceil(3.0 * sigma).to(torch.int64) + 1  # sigma 0 -> one tap, identity
         return gaussian_blur(x, size, sigma.clamp_min(1e-3))
 
 
-class _Window(ImagePerturbation):
+class FixedWindow(ImagePerturbation, abstract=True):
     """A site's default VOI window: ``[center - width/2, center + width/2]`` -> ``[0, 1]``."""
 
     family = "scanner_style"
@@ -134,15 +128,11 @@ class _Window(ImagePerturbation):
         self.center = self.spec("center", center, low=-1.0, high=2.0)
         self.width = self.spec("width", width, low=1e-3, high=4.0)
 
-    def _sample(self, batch_size: int, generator: torch.Generator) -> Params:
-        return {"center": self.center.sample(batch_size, generator),
-                "width": self.width.sample(batch_size, generator)}
-
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         return window_level(x, params["center"], params["width"])
 
 
-class _ToneLUT(ImagePerturbation):
+class ToneLUT(ImagePerturbation, abstract=True):
     """A fixed piecewise-linear tone curve: ``curve`` holds outputs at evenly spaced inputs."""
 
     family = "scanner_style"

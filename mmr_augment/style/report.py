@@ -74,7 +74,8 @@ class ReportStyle(TextPerturbation):
         >>> out = style(["FINDINGS: Heart size is normal. Lungs are clear. No pneumothorax.\\n"
         ...              "IMPRESSION: No pleural effusion. Normal chest."], generator=0)
         >>> print(out.texts[0])
-        Findings: No acute cardiopulmonary abnormality. Pneumothorax is not seen.
+        Findings: Heart size is normal. No acute cardiopulmonary abnormality. Pneumothorax is not
+        seen.
         Impression:
         1. Pleural effusion is not seen.
         2. Normal chest.

@@ -37,11 +37,11 @@ def run_stage(op: ImagePerturbation, x: torch.Tensor, params: Params) -> torch.T
     """
     gate = params["gate"]
     if bool(gate.all()):
-        return op._gated(x, params)
+        return op.apply_batch(x, params)
     if not bool(gate.any()):
         return x
     index = gate.nonzero().flatten()
-    part = op._gated(x.index_select(0, index.to(x.device)), slice_params(params, index))
+    part = op.apply_batch(x.index_select(0, index.to(x.device)), slice_params(params, index))
     return x.index_copy(0, index.to(x.device), part)
 
 
@@ -177,8 +177,15 @@ class ScannerStyle(ImagePerturbation):
     @classmethod
     def fit(cls, reference_images: torch.Tensor, base: ScannerStyle | None = None, *,
             source: torch.Tensor | None = None, knots: int = 65,
-            generator: torch.Generator | int = 0, name: str = "fitted") -> ScannerStyle:
+            generator: torch.Generator | int = 0, name: str = "fitted",
+            stages: str | Sequence[str] = ("tone",), max_films: int = 48) -> ScannerStyle:
         """A style whose tone curve maps ``source`` intensities onto ``reference_images``'.
+
+        ``stages="all"`` (or a list of stage names) fits the other stages too (noise, MTF,
+        edge enhancement, resolution, JPEG, bit depth, shutters), from films of any sizes
+        (a list of ``(C, H, W)`` tensors also works): see
+        :func:`mmr_augment.style.fitting.fit_scanner_style`, which also says which stages
+        could not be estimated (the fitted style's description lists them).
 
         Histogram matching over all pixels: the tone stage becomes the piecewise-linear LUT
         ``F_ref^-1(F_src(v))`` with ``knots`` knots. ``source`` is the kind of image the style
@@ -194,6 +201,12 @@ class ScannerStyle(ImagePerturbation):
             >>> [round(v, 2) for v in fitted.tone_curve(5).tolist()]
             [0.0, 0.06, 0.25, 0.56, 1.0]
         """
+        if (stages,) != ("tone",) and tuple(stages) != ("tone",):
+            from .fitting import fit_scanner_style
+
+            return fit_scanner_style(reference_images, source, base=base, stages=stages,
+                                     knots=knots, generator=generator, name=name,
+                                     max_films=max_films).style
         reference = check_image(reference_images, "ScannerStyle.fit")
         if isinstance(knots, bool) or not isinstance(knots, int) or not 2 <= knots <= 4096:
             raise ConfigError(f"ScannerStyle.fit: knots must be an int in 2..4096, got {knots!r}")

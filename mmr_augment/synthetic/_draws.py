@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from .._rng import _hash32, uniform
+from .._rng import hash32, uniform
 
 # Streams of the counter-based generator: one per kind of draw, never reused.
 ANATOMY, FINDINGS, WORDING, TEXTURE, SPLIT = 1, 2, 3, 4, 5
@@ -25,8 +25,8 @@ def study_keys(seed: int, indices: torch.Tensor) -> torch.Tensor:
         >>> torch.equal(k[2:], study_keys(0, torch.arange(2, 4)))
         True
     """
-    base = _hash32(torch.tensor([int(seed) & 0xFFFFFFFF], dtype=torch.int64) + 0x5BD1E995)
-    return _hash32(_hash32(indices.to(torch.int64) ^ base) + base)
+    base = hash32(torch.tensor([int(seed) & 0xFFFFFFFF], dtype=torch.int64) + 0x5BD1E995)
+    return hash32(hash32(indices.to(torch.int64) ^ base) + base)
 
 
 def draws(keys: torch.Tensor, count: int, stream: int) -> torch.Tensor:
@@ -48,5 +48,5 @@ def study_generator(key: int, stream: int) -> torch.Generator:
         >>> torch.equal(a, torch.rand(2, generator=study_generator(7, SCANNER_STYLE)))
         True
     """
-    mixed = _hash32(torch.tensor([int(key) ^ (stream * 0x9E3779B1)], dtype=torch.int64))
+    mixed = hash32(torch.tensor([int(key) ^ (stream * 0x9E3779B1)], dtype=torch.int64))
     return torch.Generator().manual_seed(int(mixed) * 0x100000001 + stream)

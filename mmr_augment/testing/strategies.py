@@ -3,7 +3,8 @@
 - :func:`images` / :func:`ranged_images`: float image batches of every supported dtype, odd
   and even sizes, 1 or 3 channels, several contents and value ranges.
 - :func:`labelled_reports` / :func:`reports`: reports built from the shipped lexicons
-  (finding phrases, negation triggers, hedges) with templates whose labels are known.
+  (finding and attribute phrases, negation triggers, normality statements, hedges) with
+  templates whose labels are known; one statement per observation, so never contradictory.
 - :func:`batches`: ``(images, reports)`` pairs of one batch size.
 - :func:`image_ops`, :func:`text_ops`, :func:`policies`: registered ops and policies.
 
@@ -86,6 +87,11 @@ _POSITIVE = ("There is {p}.", "{P}.", "{P} is seen.")
 _NEGATIVE_PRE = ("no", "without", "negative for", "no evidence of")
 _NEGATIVE_POST = ("not seen", "not identified")
 _HEDGES = ("possible", "probable", "likely", "may represent", "cannot exclude")
+#: Statements about an attribute ("heart size"): normality negates it, "stable" makes it
+#: uncertain (CheXpert); bare, an attribute is no mention, so it has no positive template.
+_ATTRIBUTE = {"negative": ("{P} is normal.", "Normal {p}.", "{P} is within normal limits.",
+                           "{P} is unremarkable.", "{P} is normal and stable."),
+              "uncertain": ("Stable {p}.", "{P} is unchanged.")}
 _SIDES = ("", "left ", "right ", "bilateral ")
 _RANK = {"negative": 0, "uncertain": 1, "positive": 2}
 
@@ -112,33 +118,41 @@ def _sentence(template: str, phrase: str) -> str:
 
 
 @functools.lru_cache(maxsize=1)
-def _phrases() -> tuple[tuple[str, str], ...]:
-    """(observation, phrase) pairs of the shipped lexicon, without ``...`` gap phrases (their
-    gap words would change the meaning). tests/test_testing_kit.py checks that the labeler
-    reads every template back."""
-    from ..text.lexicon import finding_phrases
+def _phrases() -> tuple[tuple[str, str, bool], ...]:
+    """(observation, phrase, is an attribute) of the shipped lexicon, without ``...`` gap
+    phrases (their gap words would change the meaning) and the bare "heart" / "mediastinum"
+    (a side word before them names a heart border, not a side).
+    tests/testing/test_testing_kit.py checks that the labeler reads every template back."""
+    from ..text.lexicon import attribute_phrases, finding_phrases
 
-    return tuple((o, p) for o, phrases in sorted(finding_phrases().items())
-                 if o != "No Finding" for p in phrases if "..." not in p)
+    found = [(o, p, False) for o, phrases in sorted(finding_phrases().items())
+             if o != "No Finding" for p in phrases if "..." not in p]
+    return tuple(found + [(o, p, True) for o, phrases in sorted(attribute_phrases().items())
+                          for p in phrases if " " in p])
 
 
 def expected_labels(mentions: Sequence[tuple[str, str]]) -> dict[str, str]:
     """Labels of a report whose sentences mention ``(observation, polarity)``, by the rule the
     labeler documents (best polarity per observation; "No Finding" when nothing but devices is
-    positive or uncertain and something is negated)."""
+    positive or uncertain; "Other Finding" is never labeled)."""
     best: dict[str, str] = {}
     for observation, polarity in mentions:
         if observation not in best or _RANK[polarity] > _RANK[best[observation]]:
             best[observation] = polarity
     abnormal = any(p != "negative" for o, p in best.items() if o != "Support Devices")
-    if "negative" in best.values() and not abnormal:
+    best.pop("Other Finding", None)
+    if mentions and not abnormal:
         best["No Finding"] = "positive"
     return best
 
 
 @st.composite
 def _labelled_sentence(draw: st.DrawFn) -> tuple[str, str, str]:
-    observation, phrase = draw(st.sampled_from(_phrases()))
+    observation, phrase, attribute = draw(st.sampled_from(_phrases()))
+    if attribute:
+        polarity = draw(st.sampled_from(("negative", "uncertain")))
+        return _sentence(draw(st.sampled_from(_ATTRIBUTE[polarity])), phrase), observation, \
+            polarity
     polarity = draw(st.sampled_from(("positive", "negative", "uncertain")))
     side = draw(st.sampled_from(_SIDES))
     return _sentence(draw(st.sampled_from(_templates()[polarity])), side + phrase), \
@@ -149,8 +163,10 @@ def _labelled_sentence(draw: st.DrawFn) -> tuple[str, str, str]:
 def labelled_reports(draw: st.DrawFn, *, min_sentences: int = 1, max_sentences: int = 6,
                      sections: bool | None = None) -> LabelledReport:
     """A report of lexicon sentences, optionally under FINDINGS / IMPRESSION headers, with the
-    labels the labeler gives it (see :func:`expected_labels`)."""
-    drawn = draw(st.lists(_labelled_sentence(), min_size=min_sentences, max_size=max_sentences))
+    labels the labeler gives it (see :func:`expected_labels`). Each observation is stated once
+    ("There is cardiomegaly. No cardiomegaly." would contradict itself)."""
+    drawn = draw(st.lists(_labelled_sentence(), min_size=min_sentences, max_size=max_sentences,
+                          unique_by=lambda s: s[1]))
     texts = [s for s, _, _ in drawn]
     with_headers = draw(st.booleans()) if sections is None else sections
     if with_headers and len(texts) > 1:
@@ -177,6 +193,8 @@ def batches(draw: st.DrawFn, *, max_batch: int = 4, **image_kwargs
 
 # ---------------------------------------------------------------------------- ops
 def _severity_ops(modality: str, effects: tuple[str, ...] | None) -> tuple[str, ...]:
+    if modality == "text":
+        from .. import text  # noqa: F401  (registers the text ops; names the extra if missing)
     return _constructible(modality, effects, tuple(sorted(REGISTRY)))
 
 

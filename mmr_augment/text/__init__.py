@@ -1,9 +1,11 @@
 """Clinical report text: parsing, lexicons, labeling and text perturbations."""
 
-from .labeler import OBSERVATIONS, label, laterality
+from . import _extra_check  # noqa: F401  (first: a missing `text` extra names its install)
+from .labeler import OBSERVATIONS, UNMENTIONED, label, labels_kept, laterality, report_labels
 from .lexicon import (
     Lexicon,
     abbreviations,
+    attribute_phrases,
     finding_phrases,
     hedges,
     load_lexicon,
@@ -14,16 +16,16 @@ from .lexicon import (
     wordnet_synonyms,
 )
 from .mine import mine_abbreviations, write_abbreviation_file
-from .parse import MAX_REPORT_CHARS, parse, parse_cache_info, set_parse_cache_size
+from .parse import MAX_REPORT_CHARS, find_headers, parse, parse_cache_info, set_parse_cache_size
 from .report import PROTECTED, Mention, Report, Section, TokenFlag
 
 __all__ = [
-    "OBSERVATIONS", "label", "laterality",
-    "Lexicon", "abbreviations", "finding_phrases", "hedges", "load_lexicon",
+    "OBSERVATIONS", "UNMENTIONED", "label", "labels_kept", "laterality", "report_labels",
+    "Lexicon", "abbreviations", "attribute_phrases", "finding_phrases", "hedges", "load_lexicon",
     "negation_triggers", "section_headers", "synonym_classes", "uncertainty_triggers",
     "wordnet_synonyms",
     "mine_abbreviations", "write_abbreviation_file",
-    "MAX_REPORT_CHARS", "parse", "parse_cache_info", "set_parse_cache_size",
+    "MAX_REPORT_CHARS", "find_headers", "parse", "parse_cache_info", "set_parse_cache_size",
     "PROTECTED", "Mention", "Report", "Section", "TokenFlag",
 ]
 

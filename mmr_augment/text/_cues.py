@@ -7,9 +7,16 @@ comma: "opacity, atelectasis versus pneumonia"). Pseudo-negations ("no change", 
 only") flag and end scopes but open none. Uncertainty pseudo cues ("to suggest") do nothing, so
 "no opacity to suggest pneumonia" stays negative.
 
+A *normality* cue ("normal", "within normal limits", "unremarkable") and a *stable* cue
+("stable", "unchanged") reach both ways, to the neighbouring cues or the sentence bounds, and
+act on attribute phrases only ("heart size", "cardiomediastinal silhouette"; lexicon
+``attributes``), as CheXpert's normal / unremarkable and stable-silhouette patterns do.
+
 A mention is *uncertain* when any of its tokens is in an uncertainty scope (or is a cue),
 else *negative* when any is in a negation scope (or is a cue), else *positive*; "No Finding"
-mentions (normal statements) are always positive.
+mentions (normal statements) are always positive. An attribute phrase is a mention only where
+a cue qualifies it: uncertain as above, else negative in a negation or normality scope, else
+uncertain in a stable scope; bare, it is no mention ("a pacemaker over the heart").
 
 Both depend on nothing but the sentence's words, so :func:`read_sentences` memoises them per
 sentence: reports repeat sentences ("The lungs are clear."), and an edited report that is
@@ -19,13 +26,16 @@ re-parsed to check an edit shares all sentences but the edited ones.
 from __future__ import annotations
 
 from ._match import CUE_START, FINDING_START, CompiledLexicon
-from .report import Mention, TokenFlag
+from .report import SIDE_WINDOW_STOPS, Mention, TokenFlag
 
 # Plain ints: IntFlag attribute access is slow on the per-token path.
 _CUE_BITS = {"neg_pre": int(TokenFlag.NEGATION), "neg_post": int(TokenFlag.NEGATION),
              "unc_pre": int(TokenFlag.UNCERTAINTY), "unc_post": int(TokenFlag.UNCERTAINTY),
-             "pseudo": int(TokenFlag.PSEUDO_NEGATION), "termination": int(TokenFlag.TERMINATION)}
+             "pseudo": int(TokenFlag.PSEUDO_NEGATION), "termination": int(TokenFlag.TERMINATION),
+             "neg_normal": int(TokenFlag.NEGATION), "unc_stable": int(TokenFlag.UNCERTAINTY)}
 _SCOPE_BITS = {"neg": int(TokenFlag.NEGATED), "unc": int(TokenFlag.UNCERTAIN)}
+_BOTH_WAYS = {"neg_normal": int(TokenFlag.NORMAL), "unc_stable": int(TokenFlag.STABLE)}
+_NORMAL, _STABLE = int(TokenFlag.NORMAL), int(TokenFlag.STABLE)
 _FINDING = int(TokenFlag.FINDING)
 _LATERAL = int(TokenFlag.LATERALITY)
 _STOPS = int(TokenFlag.PUNCT | TokenFlag.FINDING)
@@ -33,7 +43,6 @@ _NOT_A_CUE = frozenset({"unc_pseudo"})
 _UNCERTAIN = int(TokenFlag.UNCERTAIN | TokenFlag.UNCERTAINTY)
 _NEGATIVE = int(TokenFlag.NEGATED | TokenFlag.NEGATION)
 _WINDOW_BEFORE, _WINDOW_AFTER = 4, 5
-_CONJUNCTIONS = {"and", "or", "with", "but"}
 _MEMO_LIMIT = 100_000
 
 
@@ -53,6 +62,14 @@ def flag_cues(words: list[str], flags: list[int], token_sentence: list[int],
     for k, (s, e, kinds, sentence) in enumerate(cues):
         for kind in kinds:
             _set(flags, s, e, _CUE_BITS[kind])
+            if kind in _BOTH_WAYS:
+                begin = cues[k - 1][1] if k and cues[k - 1][3] == sentence \
+                    else sentences[sentence][0]
+                nxt = cues[k + 1][0] if k < last and cues[k + 1][3] == sentence \
+                    else sentences[sentence][1]
+                _set(flags, begin, s, _BOTH_WAYS[kind])
+                _set(flags, e, nxt, _BOTH_WAYS[kind])
+                continue
             family, _, side = kind.partition("_")
             if side == "pre":
                 nxt = cues[k + 1][0] if k < last and cues[k + 1][3] == sentence \
@@ -79,7 +96,7 @@ def _laterality(words: list[str], flags: list[int], s: int, e: int, a: int, b: i
             if flags[i] & _LATERAL:
                 return lex.side(words[i])
             if flags[i] & _STOPS and words[i] not in ("-", "/") or (
-                    window is after and words[i] in _CONJUNCTIONS):
+                    window is after and words[i] in SIDE_WINDOW_STOPS):
                 break
     return None
 
@@ -90,11 +107,11 @@ def find_mentions(words: list[str], flags: list[int], token_sentence: list[int],
     """Finding mentions with polarity and laterality; sets the FINDING bit in place
     (``candidates``: ascending indices of the tokens a finding phrase can start with)."""
     found = [m for m in lex.findings.find(words, flags, candidates, token_sentence, sentences)
-             if m[2] != "-"]
+             if m[2][0] != "-"]
     for s, e, _, _ in found:
         _set(flags, s, e, _FINDING)
     mentions = []
-    for s, e, observation, sentence in found:
+    for s, e, (observation, attribute), sentence in found:
         bits = 0
         for i in range(s, e):
             bits |= flags[i]
@@ -102,8 +119,14 @@ def find_mentions(words: list[str], flags: list[int], token_sentence: list[int],
             polarity = "positive"
         elif bits & _UNCERTAIN:
             polarity = "uncertain"
+        elif bits & _NEGATIVE or attribute and bits & _NORMAL:
+            polarity = "negative"
+        elif attribute:
+            if not bits & _STABLE:
+                continue
+            polarity = "uncertain"
         else:
-            polarity = "negative" if bits & _NEGATIVE else "positive"
+            polarity = "positive"
         a, b = sentences[sentence]
         mentions.append(Mention(observation, s, e, polarity,
                                 _laterality(words, flags, s, e, a, b, lex)))

@@ -141,7 +141,7 @@ class CompiledLexicon:
     """What the parser needs from a lexicon, precompiled."""
 
     cues: PhraseTrie          # payload: frozenset of "neg_pre", "unc_post", "pseudo", ...
-    findings: PhraseTrie      # payload: observation ("-" = claimed, not a mention)
+    findings: PhraseTrie      # payload: (observation, is an attribute); "-": claimed, no mention
     word_bits: dict[str, int]
     sides: dict[str, str]     # laterality word -> left / right / bilateral / unspecified
     header_re: re.Pattern[str]    # any casing, at a line start or after a sentence end
@@ -212,8 +212,9 @@ def _cue_phrases(lex: Lexicon) -> list[tuple[tuple[str, ...], frozenset[str]]]:
 @functools.lru_cache(maxsize=16)
 def compile_lexicon(lex: Lexicon) -> CompiledLexicon:
     """Compile ``lex`` once (cached by identity)."""
-    findings = [(phrase_tokens(p), obs) for obs, phrases in lex.findings.items()
-                for p in phrases]
+    findings = [(phrase_tokens(p), (obs, attribute))
+                for attribute, table in ((True, lex.attributes), (False, lex.findings))
+                for obs, phrases in table.items() for p in phrases]
     bits: dict[str, int] = {}
     for word in lex.laterality:
         bits[word] = bits.get(word, 0) | TokenFlag.LATERALITY

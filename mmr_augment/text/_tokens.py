@@ -16,15 +16,12 @@ import re
 import warnings
 from bisect import bisect_left, bisect_right
 
-from spacy.attrs import IDX, IS_SPACE, LENGTH
-
 from ..errors import InputError
 
 DEID_RE = re.compile(r"(?<![A-Za-z])X{3,}")
 _TITLES = {"dr.", "mr.", "mrs.", "ms.", "prof.", "st.", "vs.", "e.g.", "i.e.", "no.", "approx."}
 SENTENCE_START = re.compile(r"\s*(?:$|[A-Z0-9\n])")
 _PERIOD = re.compile(r"\.")
-_ATTRS = [IDX, LENGTH, IS_SPACE]
 
 
 @functools.lru_cache(maxsize=1)
@@ -116,7 +113,9 @@ def spacy_tokens(text: str) -> tuple[list[int], list[int]]:
     if len(doc) <= 8:  # a chunk: numpy's per-call cost outweighs a short loop
         kept = [t for t in doc if not t.is_space]
         return [t.idx for t in kept], [t.idx + len(t) for t in kept]
-    array = doc.to_array(_ATTRS)
+    from spacy.attrs import IDX, IS_SPACE, LENGTH  # spaCy loads on the first parse, not import
+
+    array = doc.to_array([IDX, LENGTH, IS_SPACE])
     if len(array):
         array = array[array[:, 2] == 0]
     return array[:, 0].tolist(), (array[:, 0] + array[:, 1]).tolist()

@@ -16,12 +16,12 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from .._rng import hash32
 from ..core import Params, Perturbation, slice_params
 from ..errors import InputTypeError
 from .report import Report
 
 EFFECTS = ("meaning_preserving", "information_removing", "meaning_changing")
-_MASK32 = np.uint64(0xFFFFFFFF)
 
 
 @dataclass(frozen=True)
@@ -124,10 +124,11 @@ class TextPerturbation(Perturbation, abstract=True):
     modality = "text"
     effect: ClassVar[str] = "meaning_preserving"
 
-    def _check_input(self, x: Any) -> TextBatch:
+    def check_input(self, x: Any) -> TextBatch:
         return to_text_batch(x, type(self).__name__)
 
-    def _gated(self, x: TextBatch, params: Params) -> TextBatch:
+    def apply_batch(self, x: TextBatch, params: Params, *, in_range: bool = False
+                    ) -> TextBatch:
         reports = x.parsed()
         live = torch.tensor([r.has_body for r in reports], dtype=torch.bool)
         index = (params["gate"] & live).nonzero().flatten()
@@ -170,16 +171,6 @@ def splice(text: str, spans: list[tuple[int, int, str]], kind: str) -> tuple[str
     return "".join(parts), edits
 
 
-def _hash32(x: np.ndarray) -> np.ndarray:
-    # "lowbias32" (C. Wellons), the hash of mmr_augment._rng._hash32, in numpy uint64
-    x = x & _MASK32
-    x ^= x >> 16
-    x = (x * 0x7FEB352D) & _MASK32
-    x ^= x >> 15
-    x = (x * 0x846CA68B) & _MASK32
-    return x ^ (x >> 16)
-
-
 def draws(seeds: torch.Tensor, counts: np.ndarray, stream: int = 0) -> np.ndarray:
     """Flat uniforms in ``(0, 1)`` for a ragged layout: row ``b`` gets ``counts[b]`` values.
 
@@ -194,8 +185,8 @@ def draws(seeds: torch.Tensor, counts: np.ndarray, stream: int = 0) -> np.ndarra
     """
     row, pos = ragged_rows(np.asarray(counts, dtype=np.int64))
     seed = seeds.numpy().astype(np.uint64)
-    key = _hash32(seed * np.uint64(0x9E3779B1) + np.uint64(stream * 0x85EBCA77 + 1))[row]
-    h = _hash32(_hash32(key ^ pos.astype(np.uint64)) + key)
+    key = hash32(seed * np.uint64(0x9E3779B1) + np.uint64(stream * 0x85EBCA77 + 1))[row]
+    h = hash32(hash32(key ^ pos.astype(np.uint64)) + key)
     return (((h >> np.uint64(8)).astype(np.float64) + 0.5) / 16777216.0).astype(np.float32)
 
 

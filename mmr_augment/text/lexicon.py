@@ -9,6 +9,8 @@ once through ``importlib.resources``. A :class:`Lexicon` holds them all; users e
 - ``abbreviations.tsv``: ``short<TAB>long``
 - ``negation.tsv`` / ``uncertainty.tsv``: ``trigger<TAB>kind``
 - ``sections.tsv``: ``CANONICAL<TAB>variant``; ``findings.tsv``: ``Observation<TAB>phrase``
+- ``attributes.tsv``: ``Observation<TAB>phrase``, phrases that name what an observation is about
+  ("heart size"): a mention only where a cue qualifies them ("heart size is normal")
 - ``laterality.tsv``: ``word<TAB>side``; ``hedges.txt`` / ``temporal.txt``: one phrase a line
 """
 
@@ -28,7 +30,7 @@ from .wordnet import wordnet_synonyms
 __all__ = [
     "Lexicon", "load_lexicon", "default_lexicon", "synonym_classes", "abbreviations",
     "negation_triggers", "uncertainty_triggers", "hedges", "section_headers", "finding_phrases",
-    "wordnet_synonyms",
+    "attribute_phrases", "wordnet_synonyms",
 ]
 
 #: Lexicon kind -> shipped file name (a user's file is matched to a kind by its stem).
@@ -36,10 +38,10 @@ FILES = {
     "synonyms": "synonyms.tsv", "abbreviations": "abbreviations.tsv",
     "negation": "negation.tsv", "uncertainty": "uncertainty.tsv", "hedges": "hedges.txt",
     "sections": "sections.tsv", "findings": "findings.tsv", "laterality": "laterality.tsv",
-    "temporal": "temporal.txt",
+    "temporal": "temporal.txt", "attributes": "attributes.tsv",
 }
-_CUE_KINDS = {"negation": ("pre", "post", "pseudo", "termination"),
-              "uncertainty": ("pre", "post", "pseudo")}
+_CUE_KINDS = {"negation": ("pre", "post", "pseudo", "termination", "normal"),
+              "uncertainty": ("pre", "post", "pseudo", "stable")}
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,6 +64,7 @@ class Lexicon:
     findings: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
     laterality: Mapping[str, str] = dataclasses.field(default_factory=dict)
     temporal: tuple[str, ...] = ()
+    attributes: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def default(cls) -> Lexicon:
@@ -131,7 +134,8 @@ def _parse_file(kind: str, text: str, source: str) -> dict[str, Any]:
                                   f"{_CUE_KINDS[kind]}")
             grouped.setdefault(b, []).append(a.lower())
         else:
-            grouped.setdefault(a, [] if kind == "findings" else [a.lower()]).append(b.lower())
+            grouped.setdefault(a, [] if kind in ("findings", "attributes") else [a.lower()]
+                               ).append(b.lower())
     if kind in _CUE_KINDS:
         grouped = {k: grouped.get(k, []) for k in _CUE_KINDS[kind]}
     return {kind: {k: _unique(v) for k, v in grouped.items()}}
@@ -223,3 +227,14 @@ def finding_phrases() -> dict[str, list[str]]:
         True
     """
     return {k: list(v) for k, v in default_lexicon().findings.items() if k != "-"}
+
+
+def attribute_phrases() -> dict[str, list[str]]:
+    """CheXpert observation -> phrases naming what it is about ("heart size"); they are a
+    mention only where a negation, normality, uncertainty or "stable" cue qualifies them.
+
+    Example:
+        >>> "cardiomediastinal silhouette" in attribute_phrases()["Enlarged Cardiomediastinum"]
+        True
+    """
+    return {k: list(v) for k, v in default_lexicon().attributes.items()}

@@ -25,7 +25,8 @@ from ._match import (
     TOKEN_FLAGS,
     compile_lexicon,
 )
-from ._structure import find_headers, split_sentences
+from ._structure import find_headers as _find_headers
+from ._structure import split_sentences
 from ._tokens import tokenize
 from .lexicon import Lexicon, default_lexicon
 from .report import Report, Section, TokenFlag
@@ -94,7 +95,7 @@ def _parse(text: str, lexicon: Lexicon | None) -> Report:
     events = [k for k, f in enumerate(flags) if f & _EVENTS]
     token_sentence = [-1] * len(words)
     sections, sentences, sentence_section = [], [], []
-    for index, (name, header, body) in enumerate(_sections(text, find_headers(text, lex))):
+    for index, (name, header, body) in enumerate(_sections(text, _find_headers(text, lex))):
         if header is not None:
             h0, h1 = bisect.bisect_left(starts, header[0]), bisect.bisect_left(starts, header[1])
             for k in range(h0, h1):
@@ -162,3 +163,14 @@ def parse(text: str, lexicon: Lexicon | None = None) -> Report:
     if lexicon is default_lexicon():
         lexicon = None
     return _cached_parse(text, lexicon)
+
+
+def find_headers(text: str, lexicon: Lexicon | None = None) -> list[tuple[int, int, str]]:
+    """Section headers of ``text`` as the parser finds them: ``(start, end, canonical name)``,
+    ``end`` after any colon, in text order (the section lexicon, any casing).
+
+    Example:
+        >>> find_headers("Findings: clear.\\nIMPRESSION Normal.")
+        [(0, 9, 'FINDINGS'), (17, 27, 'IMPRESSION')]
+    """
+    return _find_headers(text, compile_lexicon(lexicon or default_lexicon()))

@@ -35,6 +35,8 @@ class TokenFlag(IntFlag):
     DEID = 1024             # de-identification mask ("XXXX"), one opaque token
     HEADER = 2048           # part of a section header
     PUNCT = 4096            # punctuation
+    NORMAL = 8192           # inside a normality statement's scope ("heart size is normal")
+    STABLE = 16384          # inside a "stable" / "unchanged" statement's scope
 
 
 #: Tokens that meaning-preserving and information-removing ops never delete, change or move
@@ -42,6 +44,11 @@ class TokenFlag(IntFlag):
 PROTECTED = (TokenFlag.NEGATION | TokenFlag.UNCERTAINTY | TokenFlag.PSEUDO_NEGATION
              | TokenFlag.TERMINATION | TokenFlag.LATERALITY | TokenFlag.NUMBER
              | TokenFlag.DEID | TokenFlag.HEADER)
+
+
+#: Words that end the window after a mention in which the parser looks for its side
+#: ("left effusion and [right] atelectasis").
+SIDE_WINDOW_STOPS = frozenset({"and", "or", "with", "but"})
 
 
 @dataclass(frozen=True)

@@ -21,10 +21,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from mmr_augment.errors import InputError
-from mmr_augment.text import OBSERVATIONS
-from mmr_augment.text._match import compile_lexicon
-from mmr_augment.text._structure import find_headers
-from mmr_augment.text.lexicon import default_lexicon
+from mmr_augment.text import OBSERVATIONS, find_headers
 
 from ._convert import ManifestWriter, dataset_root, find_first
 from ._fields import split_name
@@ -45,7 +42,7 @@ def _table(root: Path, name: str) -> Iterator[dict[str, str]]:
 def report_sections(text: str, sections: Sequence[str] | None) -> str:
     """The named sections of a free-text report as ``"NAME: body"`` blocks (whitespace
     collapsed), in report order; the whole text when ``sections`` is None. Headers are found
-    with the report parser's section lexicon (:func:`mmr_augment.text._structure.find_headers`).
+    with the report parser's section lexicon (:func:`mmr_augment.text.find_headers`).
 
     Example:
         >>> report_sections("INDICATION: cough.\\n FINDINGS:\\n Clear lungs.\\n "
@@ -54,7 +51,7 @@ def report_sections(text: str, sections: Sequence[str] | None) -> str:
     """
     if sections is None:
         return " ".join(text.split())
-    headers = find_headers(text, compile_lexicon(default_lexicon()))
+    headers = find_headers(text)
     blocks = []
     for k, (_, end, name) in enumerate(headers):
         stop = headers[k + 1][0] if k + 1 < len(headers) else len(text)

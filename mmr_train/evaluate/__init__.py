@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import torch
 
@@ -33,6 +32,7 @@ from .data import EvalSet, domain_name
 from .encoder import FrozenEncoder, load_trained
 from .missing import missing_modality
 from .probe import LinearProbe, binary_auc, probe_metrics
+from .results import EvaluationResult
 from .retrieval import (
     cross_modal_retrieval,
     degradation,
@@ -44,11 +44,12 @@ from .retrieval import (
 from .suite import evaluate_encoder, retrieval_suite, robustness_set
 
 __all__ = [
-    "SEVERITIES", "CorruptionBank", "CorruptionFamily", "EvalSet", "FrozenEncoder",
-    "LinearProbe", "binary_auc", "corrupt_images", "corrupt_texts", "corruption_families",
-    "cross_modal_retrieval", "degradation", "domain_match", "domain_name", "evaluate",
-    "evaluate_encoder", "load_trained", "match_ranks", "missing_modality", "probe_metrics",
-    "relative_error", "retrieval_metrics", "retrieval_suite", "robustness_set", "within_groups",
+    "SEVERITIES", "CorruptionBank", "CorruptionFamily", "EvalSet", "EvaluationResult",
+    "FrozenEncoder", "LinearProbe", "binary_auc", "corrupt_images", "corrupt_texts",
+    "corruption_families", "cross_modal_retrieval", "degradation", "domain_match",
+    "domain_name", "evaluate", "evaluate_encoder", "load_trained", "match_ranks",
+    "missing_modality", "probe_metrics", "relative_error", "retrieval_metrics",
+    "retrieval_suite", "robustness_set", "within_groups",
 ]
 
 
@@ -56,7 +57,7 @@ def evaluate(checkpoint: str | Path | FrozenEncoder, train_data: str | Path | Ev
              test_data: str | Path | EvalSet, *, out: str | Path | None = None,
              robustness_n: int = 128, severities: Sequence[int] = SEVERITIES,
              retrieval_severity: int = 3, device: str | torch.device = "cpu",
-             progress: bool = False) -> dict[str, Any]:
+             progress: bool = False) -> EvaluationResult:
     """Evaluate one checkpoint: probe fitted on ``train_data``, scored on ``test_data``.
 
     Args:
@@ -71,7 +72,8 @@ def evaluate(checkpoint: str | Path | FrozenEncoder, train_data: str | Path | Ev
         progress: print one line per finished part.
 
     Returns:
-        The results dict (see :func:`mmr_train.evaluate.suite.evaluate_encoder`).
+        The :class:`~mmr_train.evaluate.results.EvaluationResult` (``to_json()``: the
+        ``results.json`` dict).
     """
     encoder = (checkpoint if isinstance(checkpoint, FrozenEncoder)
                else FrozenEncoder.from_checkpoint(checkpoint, device))

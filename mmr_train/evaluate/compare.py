@@ -26,53 +26,51 @@ import statistics
 from collections.abc import Sequence
 from typing import Any
 
+from .results import EvaluationResult, RankScores
+
 DIRECTIONS = {"i2r": "image_to_report", "r2i": "report_to_image"}
 #: Held-out accuracy gain, in points, that the paper reports over the strongest baseline.
 TARGET_GAIN_POINTS = 3.8
 TARGET_DEGRADATION_FACTOR = 2.0
 
 
-def family_s3plus(result: dict[str, Any]) -> dict[str, float]:
+def family_s3plus(result: EvaluationResult) -> dict[str, float]:
     """Per corruption family: mean probe accuracy over severities >= 3."""
-    out = {}
-    for name, fam in result["corruption"]["families"].items():
-        values = [a for s, a in fam["accuracy"].items() if int(s) >= 3]
-        if values:
-            out[name] = sum(values) / len(values)
-    return out
+    means = {name: fam.s3plus() for name, fam in result.corruption.families.items()}
+    return {name: m for name, m in means.items() if m is not None}
 
 
-def headline(result: dict[str, Any]) -> dict[str, float | None]:
+def headline(result: EvaluationResult) -> dict[str, float | None]:
     """The flat headline metrics of one evaluation (see the module docstring)."""
-    cd, cor = result["cross_domain"], result["corruption"]
+    fused, cor, miss = result.cross_domain.fused, result.corruption, result.missing_modality
     h: dict[str, float | None] = {
-        "source_accuracy": cd["fused"]["source"]["accuracy"],
-        "source_auc": cd["fused"]["source"]["auc"],
-        "held_out_accuracy": cd["fused"]["held_out"]["accuracy"],
-        "held_out_auc": cd["fused"]["held_out"]["auc"],
-        "held_out_accuracy_image": cd["by_features"]["image"]["held_out"]["accuracy"],
-        "clean_accuracy": cor["clean"]["accuracy"],
+        "source_accuracy": fused.source.accuracy,
+        "source_auc": fused.source.auc,
+        "held_out_accuracy": fused.held_out.accuracy,
+        "held_out_auc": fused.held_out.auc,
+        "held_out_accuracy_image": result.cross_domain.by_features["image"].held_out.accuracy,
+        "clean_accuracy": cor.clean.accuracy,
     }
     s3 = list(family_s3plus(result).values())
     h["corrupted_accuracy_s3plus"] = sum(s3) / len(s3) if s3 else None
-    h["relative_error"] = cor["mean_relative_error"]["all"]
-    h["relative_error_image"] = cor["mean_relative_error"]["image"]
-    h["relative_error_text"] = cor["mean_relative_error"]["text"]
-    miss = result["missing_modality"]
-    h["image_only_accuracy"] = miss["image_only"]["accuracy"]
-    h["text_only_accuracy"] = miss["text_only"]["accuracy"]
-    ret = result["retrieval"]
+    h["relative_error"] = cor.mean_relative_error.all
+    h["relative_error_image"] = cor.mean_relative_error.image
+    h["relative_error_text"] = cor.mean_relative_error.text
+    h["image_only_accuracy"] = miss.image_only.accuracy
+    h["text_only_accuracy"] = miss.text_only.accuracy
+    ret, within = result.retrieval, result.retrieval.within_domain
     for short, key in DIRECTIONS.items():
-        for k in ("R@1", "R@5", "R@10"):
-            h[f"{short}_{k}"] = ret["clean"][key][k]
-        h[f"{short}_mean_rank"] = ret["clean"][key]["mean_rank"]
-        h[f"{short}_mean_rank_perturbed"] = ret["perturbed"][key]["mean_rank"]
-        h[f"{short}_degradation"] = ret["degradation"][key]["delta"]
-        within = ret.get("within_domain")
-        h[f"{short}_within_mean_rank"] = within["clean"][key]["mean_rank"] if within else None
-        h[f"{short}_within_degradation"] = (within["degradation"][key]["delta"] if within
-                                            else None)
-        h[f"{short}_domain_match"] = within["clean"][key]["domain_match"] if within else None
+        clean: RankScores = getattr(ret.clean, key)
+        for k, v in clean.recall.items():
+            h[f"{short}_R@{k}"] = v
+        h[f"{short}_mean_rank"] = clean.mean_rank
+        h[f"{short}_mean_rank_perturbed"] = getattr(ret.perturbed, key).mean_rank
+        h[f"{short}_degradation"] = getattr(ret.degradation, key).delta
+        inside: RankScores | None = getattr(within.clean, key) if within else None
+        h[f"{short}_within_mean_rank"] = inside.mean_rank if inside else None
+        h[f"{short}_within_degradation"] = (getattr(within.degradation, key).delta
+                                            if within else None)
+        h[f"{short}_domain_match"] = inside.domain_match if inside else None
     return h
 
 
@@ -89,7 +87,7 @@ def aggregate(rows: Sequence[dict[str, float | None]]) -> dict[str, dict[str, An
     return out
 
 
-def targets(base_runs: Sequence[dict[str, Any]], robust_runs: Sequence[dict[str, Any]]
+def targets(base_runs: Sequence[EvaluationResult], robust_runs: Sequence[EvaluationResult]
             ) -> dict[str, Any]:
     """Whether Robust-MMR meets each target of the issue against the baseline.
 

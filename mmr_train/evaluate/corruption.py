@@ -4,17 +4,26 @@
 ``text``, with a severity table. Left out: compositions, the multimodal policy, the domain
 style simulators (``ScannerStyle`` / ``ReportStyle``: those are *domains*, scored by the
 cross-domain probe), meaning-changing text ops (they change the labels), and ops without a
-severity table (``Invert``: a single strength).
+severity table (``Invert``: a single strength). A family whose op has one severity table per
+direction (``Brightness``, ``Contrast``, ``Gamma``: MedMNIST-C's up / down rows) is scored in
+every direction, as ``brightness_up``, ``brightness_down``, ...
 
 Relative error follows MedMNIST-C / ImageNet-C without the baseline normalisation: the error
 above clean, averaged over severities, ``mean_s (err_s - err_clean)`` with ``err = 1 - acc``
 (so it is ``clean_acc - mean_s acc_s``). The report also gives each model's value divided by the
 baseline's (the normalised form).
 
+MedMNIST-C's own figures are here too: :func:`balanced_error` (1 - balanced accuracy; for
+multi-label the mean over labels of each label's balanced accuracy) and :func:`medmnistc_scores`,
+BE and rBE per corruption normalised by a reference model's errors (MedMNIST-C uses AlexNet;
+pass whichever model is the reference, the baseline by default).
+
 Example:
     >>> fams = corruption_families()
     >>> fams["gaussian_noise"].op_name, fams["typo"].modality
     ('GaussianNoise', 'text')
+    >>> fams["gamma_down"].direction, "gamma" in fams
+    ('down', False)
     >>> "negation_flip" in fams or "scanner_style" in fams
     False
     >>> relative_error(0.9, [0.9, 0.8, 0.7])
@@ -45,10 +54,12 @@ class CorruptionFamily:
     family: str
     op_name: str
     modality: str
+    direction: str | None = None
 
     def op(self, severity: int) -> mmr_augment.Perturbation:
         """The op at a fixed evaluation ``severity`` (1-5), always applied (``p=1``)."""
-        return REGISTRY[self.op_name](severity=severity, p=1.0)
+        extra = {"direction": self.direction} if self.direction else {}
+        return REGISTRY[self.op_name](severity=severity, p=1.0, **extra)
 
 
 def corruption_families(modality: str | None = None) -> dict[str, CorruptionFamily]:
@@ -62,8 +73,14 @@ def corruption_families(modality: str | None = None) -> dict[str, CorruptionFami
                     or not cls.severity_table
                     or getattr(cls, "effect", "") == "meaning_changing"):
                 continue
-            if modality in (None, kind):
-                out[cls.family] = CorruptionFamily(cls.family, name, kind)
+            if modality not in (None, kind):
+                continue
+            out[cls.family] = CorruptionFamily(cls.family, name, kind)  # marks the family seen
+            directions = getattr(cls, "severity_tables", None) or {}
+            if len(directions) > 1:
+                del out[cls.family]
+                for d in directions:
+                    out[f"{cls.family}_{d}"] = CorruptionFamily(f"{cls.family}_{d}", name, kind, d)
     return out
 
 
@@ -95,6 +112,65 @@ def relative_error(clean_accuracy: float, accuracies: Sequence[float]) -> float:
         raise InputError("relative_error needs at least one corrupted accuracy")
     value = sum((1.0 - a) - (1.0 - clean_accuracy) for a in accuracies) / len(accuracies)
     return round(value, 12)
+
+
+def balanced_error(probs: torch.Tensor, labels: torch.Tensor, threshold: float = 0.5) -> float:
+    """MedMNIST-C's balanced error: 1 - balanced accuracy of ``probs > threshold``.
+
+    ``probs`` and ``labels`` are ``(N, L)`` (multi-label: the mean over the ``L`` labels of each
+    label's balanced accuracy, the mean of its sensitivity and specificity) or ``(N,)``. A label
+    whose test column has one class only scores that class's recall, as scikit-learn does.
+
+    Example:
+        >>> labels = torch.tensor([[1, 0], [0, 0], [0, 1], [0, 0]])
+        >>> probs = torch.tensor([[.9, .2], [.6, .1], [.3, .4], [.2, .3]])
+        >>> round(balanced_error(probs, labels), 4)  # label 1: (2/3 + 1) / 2; label 2: 1/2
+        0.3333
+    """
+    if probs.shape != labels.shape or probs.numel() == 0:
+        raise InputError(f"balanced_error: probs {tuple(probs.shape)} and labels "
+                         f"{tuple(labels.shape)} must have the same, non-empty shape")
+    pred = (probs > threshold).reshape(len(probs), -1)
+    truth = labels.reshape(len(labels), -1).bool()
+    scores = []
+    for j in range(truth.shape[1]):
+        recalls = [(pred[truth[:, j] == c, j] == c).double().mean().item()
+                   for c in (False, True) if bool((truth[:, j] == c).any())]
+        scores.append(sum(recalls) / len(recalls))
+    return round(1.0 - sum(scores) / len(scores), 12)
+
+
+def medmnistc_scores(errors: dict[str, Sequence[float]], clean_error: float,
+                     reference_errors: dict[str, Sequence[float]],
+                     reference_clean_error: float) -> dict[str, dict[str, float] | float]:
+    """BE and rBE per corruption and their means, MedMNIST-C's way (its ``Evaluator``).
+
+    ``errors[c]`` holds the model's balanced errors at each severity of corruption ``c``;
+    ``reference_*`` the reference model's. ``BE_c = mean_s err_s / mean_s ref_s`` and
+    ``rBE_c = (mean_s err_s - clean) / (mean_s ref_s - ref_clean)``; 1 is the reference's
+    level, lower is more robust.
+
+    Example:
+        >>> got = medmnistc_scores({"blur": [0.2, 0.4]}, 0.1, {"blur": [0.3, 0.5]}, 0.2)
+        >>> got["be"], got["rbe"]
+        (0.75, 1.0)
+    """
+    be, rbe = {}, {}
+    for name, errs in errors.items():
+        if name not in reference_errors or not errs:
+            raise InputError(f"medmnistc_scores: no errors for {name!r} in both the model and "
+                             f"the reference; score them with the same corruption set")
+        mean = sum(errs) / len(errs)
+        ref = sum(reference_errors[name]) / len(reference_errors[name])
+        if ref <= 0 or ref == reference_clean_error:
+            raise InputError(f"medmnistc_scores: the reference's error on {name!r} is {ref} "
+                             f"(clean {reference_clean_error}); it cannot normalise; "
+                             f"pick a reference model that errs under this corruption")
+        be[name] = round(mean / ref, 12)
+        rbe[name] = round((mean - clean_error) / (ref - reference_clean_error), 12)
+    return {"be_per_corruption": be, "rbe_per_corruption": rbe,
+            "be": round(sum(be.values()) / len(be), 12),
+            "rbe": round(sum(rbe.values()) / len(rbe), 12)}
 
 
 class CorruptionBank:

@@ -18,6 +18,7 @@ from .compare import headline
 from .corruption import CorruptionBank
 from .plots import domain_bars, gallery, robustness_curves
 from .report import comparison_table, family_table, fmt, table
+from .results import EvaluationResult
 
 ABLATION_KEYS = (("held_out_accuracy", 100), ("corrupted_accuracy_s3plus", 100),
                  ("relative_error", 100), ("image_only_accuracy", 100),
@@ -29,11 +30,13 @@ def verdict(met: bool) -> str:
     return "**met**" if met else "**not met**"
 
 
-def write_figures(runs: dict[str, list[dict[str, Any]]], bank: CorruptionBank,
+def write_figures(runs: dict[str, list[EvaluationResult]], bank: CorruptionBank,
                   folder: Path) -> dict[str, Path]:
     """Robustness curves, per-domain bars and the perturbation gallery."""
-    return {"curves": robustness_curves(runs, folder / "robustness_curves.png"),
-            "domains": domain_bars(runs, folder / "domain_accuracy.png"),
+    corruption = {m: [r.corruption for r in rs] for m, rs in runs.items()}
+    domains = {m: [r.cross_domain.fused for r in rs] for m, rs in runs.items()}
+    return {"curves": robustness_curves(corruption, folder / "robustness_curves.png"),
+            "domains": domain_bars(domains, folder / "domain_accuracy.png"),
             "gallery": gallery(bank, folder / "perturbation_gallery.png")}
 
 
@@ -74,11 +77,13 @@ def policy_families(policy: Any) -> list[str]:
 
 
 def demo_markdown(results: dict[str, Any]) -> str:
-    """The whole demo report."""
+    """The whole demo report, from the demo's ``results.json`` content."""
     meta = results["meta"]
-    runs = {m: list(v["seeds"].values()) for m, v in results["models"].items()}
+    runs = {m: [EvaluationResult.from_json(r) for r in v["seeds"].values()]
+            for m, v in results["models"].items()}
     cfg = meta["config"]
-    ablation = {k: headline(v) for k, v in results["ablation"].items()}
+    ablation = {k: headline(EvaluationResult.from_json(v))
+                for k, v in results["ablation"].items()}
     abl_rows = [[k, *(fmt(h[key], scale) for key, scale in ABLATION_KEYS)]
                 for k, h in ablation.items()]
     met = [v["met"] for v in results["targets"].values()]

@@ -107,10 +107,10 @@ def load_trained(path: str | Path, device: str | torch.device = "cpu"
                  ) -> tuple[RobustMMR, ReportTokenizer]:
     """The model (weights and config) and tokenizer of a ``mmr-train fit`` checkpoint."""
     from ..checkpoint import load_checkpoint
-    from ..fit_config import fit_config_from_dict
+    from ..config import fit_config_from_dict
 
     file = checkpoint_file(path)
     state = load_checkpoint(file, map_location=device)
-    model = RobustMMR(fit_config_from_dict(state["config"]).model)
+    model = RobustMMR(fit_config_from_dict(state["config"]))
     model.load_state_dict(state["model"])
     return model.to(device).eval(), ReportTokenizer.load(file.parent)

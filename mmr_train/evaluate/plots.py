@@ -1,12 +1,15 @@
 """Figures (matplotlib, Agg backend): robustness curves, per-domain bars, a perturbation gallery.
 
-Every function takes plain result dicts, writes one PNG and returns its path.
+Every function takes evaluation results (:class:`~.results.EvaluationResult`, one per seed
+and model), writes one PNG and returns its path.
 
 Example:
     >>> import tempfile
-    >>> runs = {"m": [{"corruption": {"clean": {"accuracy": 0.9}, "families": {"jpeg": {
-    ...     "modality": "image", "accuracy": {"1": 0.8, "2": 0.7}}}}}]}
-    >>> robustness_curves(runs, Path(tempfile.mkdtemp()) / "c.png").name
+    >>> from .results import Corruption, FamilyScores, ModalityMeans, Scores
+    >>> jpeg = FamilyScores("image", None, {"1": 0.8, "2": 0.7}, {"1": None, "2": None}, 0.15)
+    >>> cor = Corruption(Scores(0.9, None), [1, 2], {"jpeg": jpeg},
+    ...                  ModalityMeans(0.15, None, 0.15))
+    >>> robustness_curves({"m": [cor]}, Path(tempfile.mkdtemp()) / "c.png").name
     'c.png'
 """
 
@@ -25,18 +28,17 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
 from .corruption import CorruptionBank  # noqa: E402
-
-Runs = dict[str, Sequence[dict[str, Any]]]  # model name -> one result per seed
+from .results import Corruption, DomainScores  # noqa: E402
 
 
 def _mean_std(values: Sequence[float]) -> tuple[float, float]:
     return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
 
 
-def robustness_curves(runs: Runs, path: str | Path) -> Path:
+def robustness_curves(runs: dict[str, Sequence[Corruption]], path: str | Path) -> Path:
     """One panel per corruption family: probe accuracy vs severity (0 = clean) per model,
-    mean over seeds with a +-1 std band."""
-    first = next(iter(runs.values()))[0]["corruption"]["families"]
+    mean over seeds with a +-1 std band (``runs``: model -> corruption results per seed)."""
+    first = next(iter(runs.values()))[0].families
     names = list(first)
     cols = min(8, len(names))
     rows = math.ceil(len(names) / cols)
@@ -44,14 +46,14 @@ def robustness_curves(runs: Runs, path: str | Path) -> Path:
                              sharey=True)
     for ax, name in zip(axes.flat, names, strict=False):
         for model, results in runs.items():
-            sev = [0] + [int(s) for s in results[0]["corruption"]["families"][name]["accuracy"]]
-            stats = [_mean_std([r["corruption"]["clean"]["accuracy"] if s == 0 else
-                                r["corruption"]["families"][name]["accuracy"][str(s)]
+            sev = [0] + [int(s) for s in results[0].families[name].accuracy]
+            stats = [_mean_std([r.clean.accuracy if s == 0 else
+                                r.families[name].accuracy[str(s)]
                                 for r in results]) for s in sev]
             mean = [m for m, _ in stats]
             ax.plot(sev, mean, marker=".", label=model)
             ax.fill_between(sev, [m - s for m, s in stats], [m + s for m, s in stats], alpha=0.2)
-        ax.set_title(f"{name} ({first[name]['modality']})", fontsize=7)
+        ax.set_title(f"{name} ({first[name].modality})", fontsize=7)
         ax.tick_params(labelsize=6)
     for ax in list(axes.flat)[len(names):]:
         ax.axis("off")
@@ -61,15 +63,16 @@ def robustness_curves(runs: Runs, path: str | Path) -> Path:
     return _save(fig, path)
 
 
-def domain_bars(runs: Runs, path: str | Path) -> Path:
-    """Probe accuracy per test domain (fused embeddings), bars per model, +-1 std."""
-    domains = list(next(iter(runs.values()))[0]["cross_domain"]["fused"]["per_domain"])
-    held = set(next(iter(runs.values()))[0]["cross_domain"]["fused"]["domains"]["held_out"])
+def domain_bars(runs: dict[str, Sequence[DomainScores]], path: str | Path) -> Path:
+    """Probe accuracy per test domain, bars per model, +-1 std (``runs``: model -> the fused
+    cross-domain scores per seed)."""
+    first = next(iter(runs.values()))[0]
+    domains, held = list(first.per_domain), set(first.domains.held_out)
     fig, ax = plt.subplots(figsize=(1.4 * len(domains) + 2, 3.2))
     width = 0.8 / len(runs)
     for i, (model, results) in enumerate(runs.items()):
-        stats = [_mean_std([r["cross_domain"]["fused"]["per_domain"][d]["macro"]["accuracy"]
-                            for r in results]) for d in domains]
+        stats = [_mean_std([r.per_domain[d].macro.accuracy for r in results])
+                 for d in domains]
         ax.bar([j + i * width for j in range(len(domains))], [m for m, _ in stats], width,
                yerr=[s for _, s in stats], label=model, capsize=2)
     ax.set_xticks([j + width * (len(runs) - 1) / 2 for j in range(len(domains))])

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .compare import aggregate, family_s3plus, headline
+from .results import EvaluationResult
 
 #: Headline rows of the comparison table: (metric, label, scale: 100 for percentages).
 ROWS = (
@@ -66,26 +67,25 @@ def table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
-def comparison_table(runs: dict[str, Sequence[dict[str, Any]]]) -> str:
+def comparison_table(runs: dict[str, Sequence[EvaluationResult]]) -> str:
     """Headline metrics (mean ± std over seeds), one column per model."""
     stats = {m: aggregate([headline(r) for r in rs]) for m, rs in runs.items()}
     rows = [[label, *(pm(stats[m][key], scale) for m in runs)] for key, label, scale in ROWS]
     return table(rows, ["metric", *runs])
 
 
-def family_table(runs: dict[str, Sequence[dict[str, Any]]]) -> str:
+def family_table(runs: dict[str, Sequence[EvaluationResult]]) -> str:
     """Per corruption family: accuracy at severity >= 3 and relative error, per model."""
     fams = {m: aggregate([family_s3plus(r) for r in rs]) for m, rs in runs.items()}
-    rel = {m: aggregate([{f: v["relative_error"] for f, v in
-                          r["corruption"]["families"].items()} for r in rs])
-           for m, rs in runs.items()}
-    first = next(iter(runs.values()))[0]["corruption"]["families"]
-    rows = [[f, first[f]["modality"], *(pm(fams[m][f], 100) for m in runs),
+    rel = {m: aggregate([{f: v.relative_error for f, v in r.corruption.families.items()}
+                         for r in rs]) for m, rs in runs.items()}
+    first = next(iter(runs.values()))[0].corruption.families
+    rows = [[f, first[f].modality, *(pm(fams[m][f], 100) for m in runs),
              *(pm(rel[m][f], 100) for m in runs)] for f in first]
     head = ["family", "modality", *(f"acc s>=3 {m}" for m in runs),
             *(f"rel. err {m}" for m in runs)]
-    if all("retrieval_degradation" in v for v in first.values()):
-        mr = {m: {f: [sum(r["corruption"]["families"][f]["retrieval_degradation"][d]
+    if all(v.retrieval_degradation is not None for v in first.values()):
+        mr = {m: {f: [sum(getattr(r.corruption.families[f].retrieval_degradation, d)
                           for r in rs) / len(rs) for d in ("image_to_report", "report_to_image")]
                   for f in first} for m, rs in runs.items()}
         rows = [row + [f"{mr[m][row[0]][0]:.1f} / {mr[m][row[0]][1]:.1f}" for m in runs]
@@ -94,36 +94,39 @@ def family_table(runs: dict[str, Sequence[dict[str, Any]]]) -> str:
     return table(rows, head)
 
 
-def eval_markdown(result: dict[str, Any]) -> str:
+def eval_markdown(result: EvaluationResult) -> str:
     """The markdown report of one evaluation."""
     h = headline(result)
-    cd = result["cross_domain"]["fused"]
-    domain_rows = [[d, "held-out" if d in cd["domains"]["held_out"] else "source",
-                    fmt(v["macro"]["accuracy"], 100), fmt(v["macro"]["auc"], 100)]
-                   for d, v in cd["per_domain"].items()]
-    fam_rows = [[f, v["modality"], *(fmt(a, 100) for a in v["accuracy"].values()),
-                 fmt(v["relative_error"], 100)]
-                for f, v in result["corruption"]["families"].items()]
-    sev = result["corruption"]["severities"]
-    ret = result["retrieval"]
-    ret_rows = [[d, *(fmt(ret[c][d][k], 100 if k.startswith("R@") else 1)
-                      for c in ("clean", "perturbed") for k in ("R@1", "R@5", "R@10",
-                                                                "mean_rank")),
-                 fmt(ret["degradation"][d]["delta"])] for d in ret["clean"]]
+    cd = result.cross_domain.fused
+    domain_rows = [[d, "held-out" if d in cd.domains.held_out else "source",
+                    fmt(v.macro.accuracy, 100), fmt(v.macro.auc, 100)]
+                   for d, v in cd.per_domain.items()]
+    fam_rows = [[f, v.modality, *(fmt(a, 100) for a in v.accuracy.values()),
+                 fmt(v.relative_error, 100)]
+                for f, v in result.corruption.families.items()]
+    sev = result.corruption.severities
+    ret = result.retrieval
+    ret_rows = [[d, *(cell for s in (getattr(ret.clean, d), getattr(ret.perturbed, d))
+                      for cell in (*(fmt(s.recall[k], 100) for k in (1, 5, 10)),
+                                   fmt(s.mean_rank))),
+                 fmt(getattr(ret.degradation, d).delta)]
+                for d in ("image_to_report", "report_to_image")]
+    missing = result.missing_modality
     parts = [
         "# Evaluation report", "",
-        f"Probe fitted on {result['n_train']} studies, scored on {result['n_test']}.", "",
+        f"Probe fitted on {result.n_train} studies, scored on {result.n_test}.", "",
         "## Headline", "", table([[k, fmt(v)] for k, v in h.items()], ["metric", "value"]), "",
         "## Cross-domain (fused embeddings, linear probe)", "",
         table(domain_rows, ["domain", "kind", "accuracy (%)", "AUC (%)"]), "",
         "## Corruptions (probe accuracy %, relative error in points)", "",
         table(fam_rows, ["family", "modality", *(f"s{s}" for s in sev), "rel. err"]), "",
         "## Missing modality", "",
-        table([[k, fmt(v["accuracy"], 100), fmt(v["auc"], 100)]
-               for k, v in result["missing_modality"].items()],
+        table([[k, fmt(v.accuracy, 100), fmt(v.auc, 100)]
+               for k, v in (("both", missing.both), ("image_only", missing.image_only),
+                            ("text_only", missing.text_only))],
               ["condition", "accuracy (%)", "AUC (%)"]), "",
-        f"## Retrieval (gallery {ret['gallery_size']}, perturbed: severity "
-        f"{ret['severity']} on both sides)", "",
+        f"## Retrieval (gallery {ret.gallery_size}, perturbed: severity "
+        f"{ret.severity} on both sides)", "",
         table(ret_rows, ["direction", *(f"{c} {k}" for c in ("clean", "pert.")
                                         for k in ("R@1", "R@5", "R@10", "MR")),
                          "MR degradation"]), "",
@@ -131,15 +134,16 @@ def eval_markdown(result: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def write_eval_report(result: dict[str, Any], out: str | Path) -> dict[str, Path]:
+def write_eval_report(result: EvaluationResult, out: str | Path) -> dict[str, Path]:
     """``results.json``, ``report.md`` and ``figures/`` of one evaluation in ``out``."""
     from .plots import domain_bars, robustness_curves
 
     out = Path(out)
-    paths = {"results": write_json(result, out / "results.json")}
-    runs = {"model": [result]}
-    paths["curves"] = robustness_curves(runs, out / "figures" / "robustness_curves.png")
-    paths["domains"] = domain_bars(runs, out / "figures" / "domain_accuracy.png")
+    paths = {"results": write_json(result.to_json(), out / "results.json")}
+    paths["curves"] = robustness_curves({"model": [result.corruption]},
+                                        out / "figures" / "robustness_curves.png")
+    paths["domains"] = domain_bars({"model": [result.cross_domain.fused]},
+                                   out / "figures" / "domain_accuracy.png")
     text = eval_markdown(result) + ("\n![robustness](figures/robustness_curves.png)\n"
                                     "![domains](figures/domain_accuracy.png)\n")
     paths["report"] = out / "report.md"

@@ -1,5 +1,5 @@
 """The evaluation suite on one frozen model: cross-domain probe, corruptions, missing
-modality and retrieval, as one JSON-ready dict.
+modality and retrieval, as one :class:`~.results.EvaluationResult`.
 
 Protocol (fixed; nothing is tuned on evaluation data):
 
@@ -36,11 +36,30 @@ import torch
 
 from mmr_augment.errors import InputError
 
-from .corruption import SEVERITIES, CorruptionBank, relative_error
+from .corruption import SEVERITIES, CorruptionBank, balanced_error, relative_error
 from .data import EvalSet
 from .encoder import FrozenEncoder
 from .missing import missing_modality
 from .probe import LinearProbe, probe_metrics
+from .results import (
+    Corruption,
+    CrossDomain,
+    Degradation,
+    Directions,
+    DomainScores,
+    DomainSplit,
+    EvaluationResult,
+    FamilyScores,
+    MissingModality,
+    ModalityMeans,
+    ProbeScores,
+    RankScores,
+    Retrieval,
+    Scores,
+    SourceHeldOut,
+    WithinDomain,
+    from_plain,
+)
 from .retrieval import cross_modal_retrieval, degradation
 
 Progress = Callable[[str], None]
@@ -57,77 +76,96 @@ def robustness_set(train: EvalSet, test: EvalSet, n: int) -> EvalSet:
 
 
 def cross_domain(train: EvalSet, test: EvalSet, train_emb: dict[str, torch.Tensor],
-                 test_emb: dict[str, torch.Tensor]) -> dict[str, Any]:
+                 test_emb: dict[str, torch.Tensor]) -> CrossDomain:
     """Per-domain probe metrics, the source / held-out means, for each embedding kind."""
-    out: dict[str, Any] = {}
+    out: dict[str, DomainScores] = {}
     for kind in ("fused", "image", "text"):
         probe = LinearProbe.fit(train_emb[kind], train.labels)
         per_domain = {}
         for d, name in enumerate(test.domain_names):
             rows = (test.domains == d).nonzero().flatten()
             if len(rows):
-                per_domain[name] = probe_metrics(probe.predict_proba(test_emb[kind][rows]),
-                                                 test.labels[rows], test.observations)
-        groups = {"source": [n for n in per_domain if n in train.domain_names],
-                  "held_out": [n for n in per_domain if n not in train.domain_names]}
-        out[kind] = {"per_domain": per_domain,
-                     **{g: _mean_macro([per_domain[n] for n in names])
-                        for g, names in groups.items()},
-                     "domains": groups}
-    return {"fused": out["fused"], "by_features": {k: {g: out[k][g] for g in
-                                                       ("source", "held_out")}
-                                                   for k in out}}
+                per_domain[name] = ProbeScores.from_json(probe_metrics(
+                    probe.predict_proba(test_emb[kind][rows]), test.labels[rows],
+                    test.observations))
+        groups = DomainSplit([n for n in per_domain if n in train.domain_names],
+                             [n for n in per_domain if n not in train.domain_names])
+        out[kind] = DomainScores(per_domain,
+                                 _mean_macro([per_domain[n] for n in groups.source]),
+                                 _mean_macro([per_domain[n] for n in groups.held_out]), groups)
+    return CrossDomain(out["fused"], {k: SourceHeldOut(v.source, v.held_out)
+                                      for k, v in out.items()})
 
 
-def _mean_macro(results: Sequence[dict[str, Any]]) -> dict[str, float | None]:
+def _mean_macro(results: Sequence[ProbeScores]) -> Scores:
     if not results:
-        return {"accuracy": None, "auc": None}
-    acc = [r["macro"]["accuracy"] for r in results]
-    auc = [r["macro"]["auc"] for r in results if r["macro"]["auc"] is not None]
-    return {"accuracy": sum(acc) / len(acc), "auc": sum(auc) / len(auc) if auc else None}
+        return Scores(None, None)
+    acc = [r.macro.accuracy for r in results]
+    auc = [r.macro.auc for r in results if r.macro.auc is not None]
+    return Scores(sum(acc) / len(acc), sum(auc) / len(auc) if auc else None)
 
 
 def corruption_suite(encoder: FrozenEncoder, probe: LinearProbe, bank: CorruptionBank,
-                     labels: torch.Tensor, names: Sequence[str], clean: dict[str, Any],
+                     labels: torch.Tensor, names: Sequence[str], clean: Scores,
                      severities: Sequence[int] = SEVERITIES,
                      progress: Progress | None = None,
-                     retrieval: tuple[dict[str, Any], int] | None = None) -> dict[str, Any]:
+                     retrieval: tuple[Directions[RankScores], int] | None = None) -> Corruption:
     """Probe accuracy / AUC per family and severity, and each family's relative error.
 
     ``retrieval``: ``(clean retrieval metrics, severity)``; each family then also gets its
     mean-rank degradation (``retrieval_degradation``, per direction) at that severity, from
     the same embeddings.
     """
-    families: dict[str, Any] = {}
+    families: dict[str, FamilyScores] = {}
     for family, fam in bank.families.items():
-        acc, auc, entry = {}, {}, {"modality": fam.modality}
+        acc, auc, balanced, moved = {}, {}, {}, None
         for s in severities:
             images, texts = bank.get(family, s)
             emb = encoder.embed(images, texts)
-            macro = probe_metrics(probe.predict_proba(emb["fused"]), labels, names)["macro"]
+            probs = probe.predict_proba(emb["fused"])
+            macro = probe_metrics(probs, labels, names)["macro"]
             acc[str(s)], auc[str(s)] = macro["accuracy"], macro["auc"]
+            balanced[str(s)] = balanced_error(probs, labels)
             if retrieval is not None and s == retrieval[1]:
-                got = cross_modal_retrieval(emb["image_contrast"], emb["text_contrast"])
-                entry["retrieval_degradation"] = {
-                    d: degradation(retrieval[0][d], got[d])["delta"] for d in got}
-        families[family] = {**entry, "accuracy": acc, "auc": auc,
-                            "relative_error": relative_error(clean["accuracy"],
-                                                             list(acc.values()))}
+                got = _directions(cross_modal_retrieval(emb["image_contrast"],
+                                                        emb["text_contrast"]))
+                moved = Directions(*(_degradation(c, g).delta for c, g in
+                                     _pairs(retrieval[0], got)))
+        families[family] = FamilyScores(fam.modality, moved, acc, auc,
+                                        relative_error(clean.accuracy, list(acc.values())),
+                                        balanced)
         if progress:
             progress(family)
     mean_re = {}
     for kind in ("image", "text"):
-        values = [f["relative_error"] for f in families.values() if f["modality"] == kind]
+        values = [f.relative_error for f in families.values() if f.modality == kind]
         mean_re[kind] = sum(values) / len(values) if values else None
-    every = [f["relative_error"] for f in families.values()]
-    mean_re["all"] = sum(every) / len(every) if every else None
-    return {"clean": clean, "severities": list(severities), "families": families,
-            "mean_relative_error": mean_re}
+    every = [f.relative_error for f in families.values()]
+    return Corruption(clean, list(severities), families,
+                      ModalityMeans(**mean_re, all=sum(every) / len(every) if every else None))
+
+
+def _directions(metrics: dict[str, dict[str, float]]) -> Directions[RankScores]:
+    return from_plain(Directions[RankScores], metrics)
+
+
+def _pairs(a: Directions[Any], b: Directions[Any]) -> list[tuple[Any, Any]]:
+    return [(a.image_to_report, b.image_to_report), (a.report_to_image, b.report_to_image)]
+
+
+def _degradation(clean: RankScores, perturbed: RankScores) -> Degradation:
+    return Degradation(**degradation({"mean_rank": clean.mean_rank},
+                                     {"mean_rank": perturbed.mean_rank}))
+
+
+def _degradations(clean: Directions[RankScores], perturbed: Directions[RankScores]
+                  ) -> Directions[Degradation]:
+    return Directions(*(_degradation(c, p) for c, p in _pairs(clean, perturbed)))
 
 
 def retrieval_suite(encoder: FrozenEncoder, bank: CorruptionBank,
                     clean_emb: dict[str, torch.Tensor], severity: int,
-                    domains: torch.Tensor | None = None) -> dict[str, Any]:
+                    domains: torch.Tensor | None = None) -> Retrieval:
     """Clean (``clean_emb``: the encoder's embeddings of the bank's clean studies) and
     perturbed retrieval and the mean-rank degradation per direction.
 
@@ -137,25 +175,22 @@ def retrieval_suite(encoder: FrozenEncoder, bank: CorruptionBank,
     """
     images, texts = bank.mixed(severity)
     emb = encoder.embed(images, texts)
-    clean = cross_modal_retrieval(clean_emb["image_contrast"], clean_emb["text_contrast"])
-    perturbed = cross_modal_retrieval(emb["image_contrast"], emb["text_contrast"])
-    out = {"gallery_size": len(texts), "severity": severity, "clean": clean,
-           "perturbed": perturbed,
-           "degradation": {d: degradation(clean[d], perturbed[d]) for d in clean}}
+    clean = _directions(cross_modal_retrieval(clean_emb["image_contrast"],
+                                              clean_emb["text_contrast"]))
+    perturbed = _directions(cross_modal_retrieval(emb["image_contrast"], emb["text_contrast"]))
+    within = None
     if domains is not None and len(domains.unique()) > 1:
-        within = {tag: cross_modal_retrieval(e["image_contrast"], e["text_contrast"],
-                                             groups=domains)
-                  for tag, e in (("clean", clean_emb), ("perturbed", emb))}
-        within["degradation"] = {d: degradation(within["clean"][d], within["perturbed"][d])
-                                 for d in clean}
-        out["within_domain"] = within
-    return out
+        c, p = (_directions(cross_modal_retrieval(e["image_contrast"], e["text_contrast"],
+                                                  groups=domains)) for e in (clean_emb, emb))
+        within = WithinDomain(c, p, _degradations(c, p))
+    return Retrieval(len(texts), severity, clean, perturbed, _degradations(clean, perturbed),
+                     within)
 
 
 def evaluate_encoder(encoder: FrozenEncoder, train: EvalSet, test: EvalSet, *,
                      bank: CorruptionBank | None = None, robustness_n: int = 128,
                      severities: Sequence[int] = SEVERITIES, retrieval_severity: int = 3,
-                     progress: Progress | None = None) -> dict[str, Any]:
+                     progress: Progress | None = None) -> EvaluationResult:
     """Every evaluation of one model (see the module docstring); ``bank`` may be shared
     between models (it must hold :func:`robustness_set` of the same sets)."""
     if train.observations != test.observations:
@@ -163,23 +198,20 @@ def evaluate_encoder(encoder: FrozenEncoder, train: EvalSet, test: EvalSet, *,
                          f"{test.observations}")
     train_emb = encoder.embed(train.images, train.reports)
     test_emb = encoder.embed(test.images, test.reports)
-    result: dict[str, Any] = {"observations": list(test.observations),
-                              "n_train": len(train), "n_test": len(test)}
-    result["cross_domain"] = cross_domain(train, test, train_emb, test_emb)
+    domains = cross_domain(train, test, train_emb, test_emb)
     if progress:
         progress("cross-domain")
     probe = LinearProbe.fit(train_emb["fused"], train.labels)
     robust = robustness_set(train, test, robustness_n)
     if bank is None:
         bank = CorruptionBank(robust.images, robust.reports)
-    result["missing_modality"] = missing_modality(encoder, probe, robust)
-    clean = result["missing_modality"]["both"]
+    missing = MissingModality.from_json(missing_modality(encoder, probe, robust))
     retrieval = retrieval_suite(encoder, bank, encoder.embed(bank.images, bank.texts),
                                 retrieval_severity, robust.domains)
-    result["corruption"] = corruption_suite(encoder, probe, bank, robust.labels,
-                                            robust.observations, clean, severities, progress,
-                                            retrieval=(retrieval["clean"], retrieval_severity))
-    result["retrieval"] = retrieval
+    corruption = corruption_suite(encoder, probe, bank, robust.labels, robust.observations,
+                                  missing.both, severities, progress,
+                                  retrieval=(retrieval.clean, retrieval_severity))
     if progress:
         progress("retrieval")
-    return result
+    return EvaluationResult(list(test.observations), len(train), len(test), domains, missing,
+                            corruption, retrieval)

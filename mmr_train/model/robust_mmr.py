@@ -30,7 +30,7 @@ from torch import nn
 from mmr_augment.errors import InputError
 
 from .. import losses as L
-from ..config import RobustMMRConfig
+from ..config import LOSS_TERMS, RobustMMRConfig
 from .fusion import CoAttentionFusion, masked_mean
 from .heads import MAEDecoder, MLMHead, ProjectionHead
 from .image_encoder import ImageEncoder
@@ -109,7 +109,8 @@ class RobustMMR(nn.Module):
 
     def forward(self, inputs: ModelInputs, second_view: ModelInputs | None = None
                 ) -> dict[str, torch.Tensor]:
-        """Per-term losses and their weighted ``total``.
+        """Per-term losses (one per :data:`~mmr_train.config.LOSS_TERMS`) and their weighted
+        ``total``.
 
         ``second_view``: the same studies (same order) rendered in another style. It only
         feeds ``consistency`` (between the two views' embeddings of the masked inputs):
@@ -130,8 +131,9 @@ class RobustMMR(nn.Module):
                                                       inputs.labels)
         else:
             losses["consistency"] = torch.zeros((), device=inputs.images.device)
-        losses["total"] = sum(weights[k] * losses[k] for k in weights)
-        return losses
+        out = {term: losses[term] for term in LOSS_TERMS}
+        out["total"] = sum(weights[term] * out[term] for term in LOSS_TERMS)
+        return out
 
     def _view_losses(self, x: ModelInputs, with_resilience: bool
                      ) -> tuple[dict[str, torch.Tensor], _Encoded]:

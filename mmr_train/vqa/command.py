@@ -60,7 +60,7 @@ def training_splits(dataset: str, root: str | Path) -> tuple[list[VQARow], list[
     return read_vqa("slake", root, "train"), read_vqa("slake", root, "validate")
 
 
-def test_split(dataset: str, root: str | Path) -> list[VQARow]:
+def evaluation_split(dataset: str, root: str | Path) -> list[VQARow]:
     """The test rows of ``dataset``."""
     _check(dataset)
     from ..data import read_vqa
@@ -108,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     _check(args.dataset)
     policy = None if args.perturbation in ("all", "none") else Path(args.perturbation)
-    result = evaluate_vqa(args.run, test_split(args.dataset, args.root), args.out,
+    result = evaluate_vqa(args.run, evaluation_split(args.dataset, args.root), args.out,
                           perturbations="none" if policy else args.perturbation,
                           severities=args.severities, policy=policy, device=args.device,
                           log=True)
@@ -117,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
     if args.cross:
         other = next(d for d in DATASETS if d != args.dataset)
         root = args.cross_root or args.root.parent / other
-        rows = comparable_yes_no(test_split(other, root))
+        rows = comparable_yes_no(evaluation_split(other, root))
         cross = evaluate_vqa(args.run, rows, perturbations="none", device=args.device)
         cross["cross_rule"] = YES_NO_RULE
         write_outputs(cross, args.out / "cross")

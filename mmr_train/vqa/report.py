@@ -32,14 +32,43 @@ def _cell(c: dict[str, Any]) -> str:
     return f"{_fmt(c['accuracy'])} ({c['correct']}/{c['total']})"
 
 
-def _as_corruption(result: dict[str, Any]) -> dict[str, Any]:
-    fams = result["perturbed"]["families"]
-    return {"corruption": {"clean": {"accuracy": result["clean"]["overall"]["accuracy"]},
-                           "families": {n: {"modality": f["modality"] + (" x-ray" if
-                                                                          f["xray_only"] else ""),
-                                            "accuracy": {s: v["overall"] for s, v in
-                                                         f["severity"].items()}}
-                                        for n, f in fams.items()}}}
+def severity_curves(runs: dict[str, Sequence[dict[str, Any]]], path: str | Path) -> Path:
+    """One panel per perturbation family: overall accuracy vs severity (0 = clean; the X-ray
+    clean accuracy for X-ray-only families) per model, mean over its results (seeds) with a
+    +-1 std band. Writes and returns the PNG ``path``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    first = next(iter(runs.values()))[0]["perturbed"]["families"]
+    cols = min(8, len(first))
+    rows = -(-len(first) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.2 * cols, 1.9 * rows), squeeze=False,
+                             sharey=True)
+    for ax, (name, fam) in zip(axes.flat, first.items()):
+        sev = [0] + [int(s) for s in fam["severity"]]
+        for model, results in runs.items():
+            clean = [(r["clean_xray"] or {}).get("overall") if fam["xray_only"]
+                     else r["clean"]["overall"]["accuracy"] for r in results]
+            stats = [(statistics.fmean(v), statistics.stdev(v) if len(v) > 1 else 0.0)
+                     for v in [clean] + [[r["perturbed"]["families"][name]["severity"][str(s)]
+                                          ["overall"] for r in results] for s in sev[1:]]]
+            ax.plot(sev, [m for m, _ in stats], marker=".", label=model)
+            ax.fill_between(sev, [m - d for m, d in stats], [m + d for m, d in stats], alpha=0.2)
+        ax.set_title(name + (" (X-ray)" if fam["xray_only"] else ""), fontsize=7)
+        ax.tick_params(labelsize=6)
+    for ax in list(axes.flat)[len(first):]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=6)
+    fig.supxlabel("severity (0 = clean)", fontsize=8)
+    fig.supylabel("overall accuracy", fontsize=8)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
 
 
 def report_markdown(result: dict[str, Any]) -> str:
@@ -100,9 +129,7 @@ def write_outputs(result: dict[str, Any], out: str | Path) -> Path:
     (out / "results.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
     (out / "report.md").write_text(report_markdown(result), encoding="utf-8")
     if result.get("perturbed", {}).get("families"):
-        from ..evaluate.plots import robustness_curves
-
-        robustness_curves({"model": [_as_corruption(result)]}, out / "figures" / "severity.png")
+        severity_curves({"model": [result]}, out / "figures" / "severity.png")
     return out
 
 
@@ -139,8 +166,5 @@ def compare_vqa(runs: dict[str, Sequence[dict[str, Any]]], out: str | Path) -> P
     path = out / "comparison.md"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     if all(r.get("perturbed", {}).get("families") for rs in runs.values() for r in rs):
-        from ..evaluate.plots import robustness_curves
-
-        robustness_curves({m: [_as_corruption(r) for r in rs] for m, rs in runs.items()},
-                          out / "figures" / "comparison.png")
+        severity_curves(dict(runs), out / "figures" / "comparison.png")
     return path

@@ -9,7 +9,7 @@ Example:
     >>> vocab = AnswerVocab.from_answers(["yes", "no", "yes", "lung"])
     >>> vocab.answers, vocab.index("liver")
     (['lung', 'no', 'yes'], -1)
-    >>> breakdown = score(["yes", "liver"], ["yes", "lung"], ["closed", "open"],
+    >>> breakdown = score(["yes", "lung"], ["yes", "liver"], ["closed", "open"],
     ...                   {"organ": ["chest", "chest"]}, vocab)
     >>> breakdown["overall"], breakdown["out_of_vocabulary"]
     ({'correct': 1, 'total': 2, 'accuracy': 0.5}, 1)

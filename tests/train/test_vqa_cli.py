@@ -6,6 +6,8 @@ import shutil
 
 import pytest
 
+pytest.importorskip("tokenizers", reason="needs the train extra: pip install 'mmr[train]'")
+
 from mmr_augment import GaussianNoise, save_config
 from mmr_train.cli import main
 from mmr_train.vqa import toy_vqa_rows

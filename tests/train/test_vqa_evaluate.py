@@ -5,6 +5,8 @@ import json
 
 import pytest
 
+pytest.importorskip("tokenizers", reason="needs the train extra: pip install 'mmr[train]'")
+
 from mmr_augment import GaussianNoise, MultiModalPolicy, Sequential, save_config
 from mmr_augment.errors import ConfigError, InputError
 from mmr_augment.text import Typo

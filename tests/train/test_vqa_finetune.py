@@ -6,6 +6,8 @@ import pytest
 import torch
 import yaml
 
+pytest.importorskip("tokenizers", reason="needs the train extra: pip install 'mmr[train]'")
+
 from mmr_augment.errors import ConfigError, InputError
 from mmr_train.checkpoint import load_checkpoint
 from mmr_train.vqa import finetune_vqa, load_vqa_run, toy_vqa_rows
@@ -47,13 +49,17 @@ def test_scratch_run_selects_on_validation_and_resumes_bit_identically(rows, tmp
     assert not model.training and len(vocab) == 6 and tokenizer.vocab_size > 5
 
 
-def test_same_seed_same_weights_and_resume_guards(rows, tmp_path):
+def test_same_seed_same_weights_augmentation_and_resume_guards(rows, tmp_path):
     train, val = rows
     cfg = dict(CFG, epochs=1)
     a = finetune_vqa(train, val, tmp_path / "a", config=cfg)
     b = finetune_vqa(train, val, tmp_path / "b", config=cfg)
     assert all(torch.equal(v, _weights(b / "best.pt")[k]) for k, v in
                _weights(a / "best.pt").items())
+    noisy = finetune_vqa(train, val, tmp_path / "c", config=dict(
+        cfg, augment={"type": "GaussianNoise", "std": 0.2}))
+    assert not torch.equal(_weights(a / "best.pt")["head.layers.0.weight"],
+                           _weights(noisy / "best.pt")["head.layers.0.weight"])
     with pytest.raises(ConfigError, match="already holds checkpoints"):
         finetune_vqa(train, val, a, config=cfg)
     with pytest.raises(ConfigError, match="cannot resume"):

@@ -11,6 +11,8 @@ import pytest
 import torch
 from PIL import Image
 
+pytest.importorskip("tokenizers", reason="needs the train extra: pip install 'mmr[train]'")
+
 from mmr_augment.errors import ConfigError, InputError
 from mmr_train.data import (
     CONVERTERS,

@@ -4,6 +4,8 @@ import argparse
 
 import pytest
 
+pytest.importorskip("tokenizers", reason="needs the train extra: pip install 'mmr[train]'")
+
 from mmr_augment.errors import ConfigError, InputError
 from mmr_train.data.vqa_rows import VQARow
 from mmr_train.vqa import AnswerVocab, VQAConfig, load_vqa_config, score, vqa_config_from_dict

@@ -42,6 +42,8 @@ class NegationFlip(RatedTextOp):
     "Cardiomegaly." -> "No cardiomegaly.". Each positive or negative mention is picked with
     probability ``rate`` (at least one per report that has one, at most one per sentence).
     A negative mention loses its nearest negation cue; a positive one gets "no" in front.
+    Normality statements ("heart size is normal") are left alone: without its cue an attribute
+    says nothing, it does not turn positive.
 
     Example:
         >>> from mmr_augment.text.parse import parse
@@ -60,7 +62,8 @@ class NegationFlip(RatedTextOp):
         tok = Tokens.of(reports)
         cands = [(b, m.token_start, m.polarity) for b, r in enumerate(reports)
                  for m in r.mentions
-                 if m.polarity in ("positive", "negative") and m.observation != "No Finding"]
+                 if (m.polarity == "positive" or m.polarity == "negative" and _negated(r, m))
+                 and m.observation != "No Finding"]
         row = np.array([c[0] for c in cands], dtype=np.int64)
         at = np.array([c[1] for c in cands], dtype=np.int64)
         u = draws(params["seed"], tok.counts)[(np.cumsum(tok.counts) - tok.counts)[row] + at]
@@ -79,6 +82,14 @@ class NegationFlip(RatedTextOp):
             if edit is not None:
                 spans[b].append(edit)
         return [sorted(s) for s in spans]
+
+
+_NEGATED = int(TokenFlag.NEGATION | TokenFlag.NEGATED)
+
+
+def _negated(report: Report, mention) -> bool:
+    """A negation cue or scope covers the mention (not a normality statement alone)."""
+    return bool((report.token_flags[mention.token_start:mention.token_end] & _NEGATED).any())
 
 
 def _negate(report: Report, first: int, sentence: int) -> tuple[int, int, str]:

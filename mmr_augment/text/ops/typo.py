@@ -8,6 +8,7 @@ import re
 import numpy as np
 
 from ...core import Params
+from .._drops import inert_tokens
 from ..base import draws, group_spans
 from ..report import Report, TokenFlag
 from ._rated import RatedTextOp, per_row
@@ -38,7 +39,7 @@ def _forbidden() -> frozenset[str]:
 
     lex = default_lexicon()
     groups = [*lex.negation.values(), *lex.uncertainty.values(), *lex.findings.values(),
-              lex.hedges, tuple(lex.laterality), lex.temporal,
+              *lex.attributes.values(), lex.hedges, tuple(lex.laterality), lex.temporal,
               *(v for v in lex.sections.values())]
     phrases = [p for group in groups for p in group]
     return frozenset(w for p in phrases for w in re.findall(r"[a-z0-9]+", p.lower()))
@@ -82,14 +83,18 @@ def misspell(word: str, kind: float, where: float, which: float) -> str:
 class Typo(RatedTextOp):
     """Misspell each eligible word with probability ``rate``.
 
-    Eligible: alphabetic body words of 3+ letters outside protected tokens (cues, laterality,
-    numbers, ``XXXX``, headers) and, with ``protect_findings`` (default), outside finding
-    mentions, so the labeler's reading is unchanged. A typo that would spell a cue, hedge,
-    laterality or finding word is skipped. Severity: rate .1 .2 .3 .4 .5 of eligible words.
+    Eligible: alphabetic body words of 3+ letters outside protected tokens (cues, normality
+    words, laterality, numbers, ``XXXX``, headers) and, with ``protect_findings`` (default),
+    outside every finding, attribute or cue phrase match and the reach of its gaps and side
+    windows (:func:`~mmr_augment.text._drops.inert_tokens`), so the labeler's reading is
+    unchanged. A typo that would spell a word of any lexicon phrase is skipped.
+    Severity: rate .1 .2 .3 .4 .5 of eligible words.
 
     Example:
-        >>> Typo(rate=0.5)(["The heart size is within normal limits."], generator=1).texts
-        ['Thc hcart size is wituin normal limits.']
+        >>> op = Typo(rate=0.5)
+        >>> op(["Heart size is normal. Bony structures are intact without acute abnormality."],
+        ...    generator=2).texts
+        ['Heart size is normal. Bony strvctures are lntact without qcute abnormality.']
     """
 
     family = "typo"
@@ -106,6 +111,8 @@ class Typo(RatedTextOp):
         eligible = tok.whole_word & ~tok.protected & (tok.end - tok.start >= 3)
         if self.protect_findings:
             eligible &= ~tok.has(TokenFlag.FINDING)
+            if len(reports):
+                eligible &= np.concatenate([inert_tokens(r) for r in reports])
         pick = (eligible & (draws(seed, tok.counts) < per_row(params["rate"], tok.row)))
         pick = pick.nonzero()[0]
         u = [draws(seed, tok.counts, stream=k)[pick].tolist() for k in (1, 2, 3)]

@@ -1,0 +1,1 @@
+"""Stand-in for torchvision, only for running MedMNIST-C beside the CPU torch build here."""

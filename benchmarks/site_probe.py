@@ -1,0 +1,149 @@
+"""Site probe: can a simple classifier tell two sets of X-ray films apart, before and after
+restyling one set with a fitted ``ScannerStyle``?
+
+Sites: SLAKE's chest X-rays (rows with modality "X-Ray" in train / validate / test json,
+``imgs/xmlabN/source.jpg``) and VQA-RAD's chest images (``image_organ`` CHEST in trainset /
+testset json, ``images/``); either argument may also be a plain folder of PNG / JPEG files.
+Films are read with Pillow as "L" luma and resized to ``--size`` px square
+(``mmr_train.data.vqa_rows.load_vqa_image``).
+
+Protocol, per direction (A = reference site, B = restyled site): each site is split at random
+into halves. The style is fitted on A's first half with B's first half as ``source``; B's
+second half (held out from the fit) is restyled and the probe compares it with A's second half
+(equal counts, the larger set subsampled). Probe: logistic regression (scikit-learn, standard
+scaled features) on per-film intensity quantiles, noise-per-intensity, radial power spectrum
+and gradient statistics, stratified 5-fold cross-validated accuracy (chance 0.5). Anatomy:
+SSIM (kornia, 11-px window) of each restyled film to its source at 64 px.
+
+    python benchmarks/site_probe.py /work/shared/data/slake /work/shared/data/vqa_rad
+        [--size 256] [--folds 5] [--seed 0] [--search-films 48]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import kornia
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from mmr_augment import ScannerStyle
+from mmr_augment.style.fitting import film_statistics
+from mmr_train.data.vqa_rows import load_vqa_image
+
+QUANTILES = torch.tensor([0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99])
+
+
+def site_paths(root: str) -> tuple[str, list[Path]]:
+    """The site's name and its chest X-ray files (SLAKE, VQA-RAD or a plain folder)."""
+    base = Path(root)
+    if (base / "validate.json").is_file():
+        names = {row["img_name"] for split in ("train", "validate", "test")
+                 for row in json.loads((base / f"{split}.json").read_text())
+                 if row.get("modality") == "X-Ray"}
+        return "SLAKE chest X-ray", sorted(base / "imgs" / n for n in names)
+    if (base / "trainset.json").is_file():
+        names = {row["image_name"] for split in ("trainset", "testset")
+                 for row in json.loads((base / f"{split}.json").read_text())
+                 if str(row.get("image_organ", "")).strip().upper() == "CHEST"}
+        return "VQA-RAD chest", sorted(base / "images" / n for n in names)
+    files = sorted(p for p in base.rglob("*") if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
+    return base.name, files
+
+
+def film_features(x: torch.Tensor) -> np.ndarray:
+    """One film's probe features: intensity, noise, spectrum and gradient statistics."""
+    stats = film_statistics(x[None])
+    noise = stats.noise.clone()
+    noise[noise.isnan()] = float(noise[~noise.isnan()].median()) if bool(
+        (~noise.isnan()).any()) else 1e-4
+    grad = kornia.filters.spatial_gradient(x[None]).norm(dim=2).flatten()
+    parts = [x.flatten().quantile(QUANTILES), x.mean().view(1), x.std().view(1),
+             noise.clamp_min(1e-5).log(), stats.spectrum, stats.nps,
+             grad.quantile(QUANTILES)]
+    return torch.cat([p.to(torch.float64) for p in parts]).numpy()
+
+
+def probe_accuracy(a: list[torch.Tensor], b: list[torch.Tensor], folds: int, seed: int
+                   ) -> float:
+    """Cross-validated accuracy of telling ``a`` from ``b`` (equal counts)."""
+    n = min(len(a), len(b))
+    pick = torch.Generator().manual_seed(seed)
+    a = [a[i] for i in torch.randperm(len(a), generator=pick)[:n].tolist()]
+    b = [b[i] for i in torch.randperm(len(b), generator=pick)[:n].tolist()]
+    features = np.stack([film_features(x) for x in a + b])
+    labels = np.array([0] * n + [1] * n)
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=5000))
+    split = StratifiedKFold(folds, shuffle=True, random_state=seed)
+    return float(cross_val_score(model, features, labels, cv=split).mean())
+
+
+def low_res_ssim(restyled: list[torch.Tensor], source: list[torch.Tensor]) -> torch.Tensor:
+    """SSIM of each restyled film to its source, both downsampled to 64 px."""
+    def small(films: list[torch.Tensor]) -> torch.Tensor:
+        return F.interpolate(torch.stack(films), size=(64, 64), mode="area")
+    return kornia.metrics.ssim(small(restyled), small(source), 11).mean((1, 2, 3))
+
+
+def halves(films: list[torch.Tensor], seed: int) -> tuple[list, list]:
+    order = torch.randperm(len(films), generator=torch.Generator().manual_seed(seed)).tolist()
+    half = len(films) // 2
+    return [films[i] for i in order[:half]], [films[i] for i in order[half:]]
+
+
+def direction(name_a: str, films_a: list, name_b: str, films_b: list, ns) -> list[str]:
+    """Table rows for restyling B toward A."""
+    a_fit, a_probe = halves(films_a, ns.seed)
+    b_fit, b_held = halves(films_b, ns.seed + 1)
+    held = torch.stack(b_held)
+    raw = probe_accuracy(a_probe, b_held, ns.folds, ns.seed)
+    rows = [f"| {name_b} -> {name_a} | raw | {raw:.3f} | 1.000 | 1.000 | - |"]
+    for label, stages in (("today's fit (tone only)", ("tone",)), ("new fit (all stages)", "all")):
+        start = time.perf_counter()
+        style = ScannerStyle.fit(torch.stack(a_fit), source=torch.stack(b_fit), stages=stages,
+                                 max_films=ns.search_films)
+        seconds = time.perf_counter() - start
+        restyled = list(style(held, generator=ns.seed).clamp(0, 1))
+        acc = probe_accuracy(a_probe, restyled, ns.folds, ns.seed)
+        ssim = low_res_ssim(restyled, b_held)
+        rows.append(f"| {name_b} -> {name_a} | {label} | {acc:.3f} | {float(ssim.mean()):.3f} "
+                    f"| {float(ssim.min()):.3f} | {seconds:.0f} s |")
+        if stages == "all":
+            print(f"  fitted {name_b} -> {name_a}: {style.to_config()}", flush=True)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("site_a")
+    parser.add_argument("site_b")
+    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--search-films", type=int, default=48)
+    parser.add_argument("--threads", type=int, default=2)
+    ns = parser.parse_args()
+    torch.set_num_threads(ns.threads)
+    sites = []
+    for root in (ns.site_a, ns.site_b):
+        name, paths = site_paths(root)
+        sites.append((name, [load_vqa_image(p, ns.size) for p in paths]))
+        print(f"{name}: {len(paths)} films", flush=True)
+    (name_a, films_a), (name_b, films_b) = sites
+    rows = ["| restyled -> reference | style | probe accuracy | SSIM 64 px mean | SSIM min "
+            "| fit time |", "|---|---|---:|---:|---:|---:|"]
+    rows += direction(name_a, films_a, name_b, films_b, ns)
+    rows += direction(name_b, films_b, name_a, films_a, ns)
+    print("\n".join(rows))
+
+
+if __name__ == "__main__":
+    main()

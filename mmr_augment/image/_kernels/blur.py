@@ -1,0 +1,111 @@
+"""Per-sample blur kernels, built batched on the image's device and applied in one convolution.
+
+Each sample gets its own kernel, zero-padded to the largest size in the batch, and
+``kornia.filters.filter2d`` (grouped convolution, one kernel per sample) applies them all at
+once. Zero taps add nothing and reflect padding maps a border pixel to the same source pixel
+whatever the padding width, so a sample blurred inside a batch equals the sample blurred alone.
+"""
+
+from __future__ import annotations
+
+import torch
+from kornia.filters import filter2d, filter2d_separable, get_gaussian_kernel1d, get_motion_kernel2d
+
+from ...params import ParamSpec
+
+#: ``gaussian_blur(one_pass=True)`` runs kernels up to this size as one 2-D convolution: on the
+#: CPU a pass costs more in padding and layout reorders than in taps (K=5: 2x, K=15: 1.4x faster).
+_MAX_2D_SIZE = 15
+
+
+def sample_odd(spec: ParamSpec, batch_size: int, generator: torch.Generator) -> torch.Tensor:
+    """Draw odd kernel sizes: a ``(lo, hi)`` range picks uniformly among its odd values."""
+    if spec.kind != "range":
+        return spec.sample(batch_size, generator)
+    lo, hi = spec.values
+    return lo + 2 * torch.randint(0, (hi - lo) // 2 + 1, (batch_size,), generator=generator)
+
+
+def opencv_sigma(kernel_size: torch.Tensor) -> torch.Tensor:
+    """OpenCV's default Gaussian sigma for a kernel size (``sigma=0`` in ``cv2.GaussianBlur``)."""
+    return 0.3 * ((kernel_size.to(torch.float64) - 1.0) * 0.5 - 1.0) + 0.8
+
+
+def _border(x: torch.Tensor, size: int) -> str:
+    # reflect needs the image longer than the half-width; tiny images fall back to replicate
+    return "reflect" if size // 2 < min(x.shape[-2:]) else "replicate"
+
+
+def gaussian_blur(x: torch.Tensor, kernel_size: torch.Tensor, sigma: torch.Tensor, *,
+                  one_pass: bool = False) -> torch.Tensor:
+    """Gaussian blur with a per-sample odd ``kernel_size`` and ``sigma`` (both ``(B,)``).
+
+    Taps come from ``kornia.filters.get_gaussian_kernel1d``, cut to each sample's size and
+    renormalised, which equals kornia's kernel of that size. The blur is separable (two 1-D
+    passes); ``one_pass=True`` convolves once with the outer-product kernel up to
+    ``_MAX_2D_SIZE`` taps, about twice as fast on the CPU but no longer bit-exact on a flat
+    image (the 2-D taps sum to 1 only up to rounding).
+
+    Example:
+        >>> from kornia.filters import gaussian_blur2d
+        >>> x = torch.rand(2, 1, 16, 16, generator=torch.Generator().manual_seed(0))
+        >>> y = gaussian_blur(x, torch.tensor([3, 7]), torch.tensor([1.0, 2.0]))
+        >>> torch.allclose(y[1:], gaussian_blur2d(x[1:], 7, (2.0, 2.0)))
+        True
+        >>> torch.allclose(gaussian_blur(x, torch.tensor([3, 7]), torch.tensor([1.0, 2.0]),
+        ...                              one_pass=True), y, atol=1e-6)
+        True
+    """
+    size = int(kernel_size.max())
+    sigma = sigma.to(device=x.device, dtype=x.dtype)[:, None]
+    taps = get_gaussian_kernel1d(size, sigma)
+    offset = torch.arange(size, device=x.device) - size // 2
+    half = kernel_size.to(x.device)[:, None] // 2
+    taps = torch.where(offset.abs()[None] <= half, taps, 0.0)
+    taps = taps / taps.sum(dim=1, keepdim=True)
+    if one_pass and size <= _MAX_2D_SIZE:
+        return filter_per_sample(x, taps[:, :, None] * taps[:, None, :])
+    return filter2d_separable(x, taps, taps, border_type=_border(x, size))
+
+
+def filter_per_sample(x: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
+    """Correlate each sample with its own ``(K, K)`` kernel (``kernels`` is ``(B, K, K)``)."""
+    return filter2d(x, kernels.to(x.dtype), border_type=_border(x, kernels.shape[-1]))
+
+
+def motion_kernels(kernel_size: torch.Tensor, angle: torch.Tensor, direction: torch.Tensor,
+                   device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """``(B, K, K)`` line kernels from ``kornia.filters.get_motion_kernel2d`` (bilinear).
+
+    kornia takes one size per call, so this loops over the distinct sizes in the batch (a
+    handful) and centres each kernel in the largest one.
+    """
+    size = int(kernel_size.max())
+    out = torch.zeros(len(kernel_size), size, size, device=device, dtype=dtype)
+    for k in kernel_size.unique().tolist():
+        rows = (kernel_size == k).nonzero().squeeze(1)
+        kern = get_motion_kernel2d(int(k), angle[rows].to(device, dtype),
+                                   direction[rows].to(device, dtype), mode="bilinear")
+        lo = (size - k) // 2
+        out[rows.to(device), lo:lo + k, lo:lo + k] = kern
+    return out
+
+
+def disk_kernels(radius: torch.Tensor, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """``(B, K, K)`` anti-aliased disks (defocus point-spread functions), each summing to 1.
+
+    A tap's weight is ``clamp(radius + 1/2 - r, 0, 1)`` at distance ``r`` from the centre: about
+    the share of that pixel the disk covers, so the blur grows smoothly with a fractional radius
+    (ImageNet-C instead blurs a hard disk with a small Gaussian). Radius 0 is the identity.
+
+    Example:
+        >>> k = disk_kernels(torch.tensor([0.0, 2.5]), torch.device("cpu"), torch.float64)
+        >>> k.shape, k[0, 3, 3].item(), [round(s, 6) for s in k.sum(dim=(1, 2)).tolist()]
+        (torch.Size([2, 7, 7]), 1.0, [1.0, 1.0])
+    """
+    half = int(torch.ceil(radius.max() + 0.5))
+    axis = torch.arange(-half, half + 1, device=device, dtype=dtype)
+    r = torch.sqrt(axis[:, None] ** 2 + axis[None, :] ** 2)
+    rad = radius.to(device=device, dtype=dtype).view(-1, 1, 1)
+    weight = (rad + 0.5 - r[None]).clamp(0.0, 1.0)
+    return weight / weight.sum(dim=(1, 2), keepdim=True)

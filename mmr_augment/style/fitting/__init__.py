@@ -1,0 +1,13 @@
+"""Fitting a site's scanner style from its films: statistics, estimators and the search.
+
+Example:
+    >>> from mmr_augment.style.fitting import FITTED
+    >>> FITTED[:3]
+    ('bit_depth', 'jpeg', 'collimation')
+"""
+
+from .fit import FITTED, StyleFit, fit_scanner_style
+from .statistics import FilmStatistics, film_statistics, statistics_distance
+
+__all__ = ["FITTED", "FilmStatistics", "StyleFit", "film_statistics", "fit_scanner_style",
+           "statistics_distance"]

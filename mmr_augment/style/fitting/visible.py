@@ -1,0 +1,80 @@
+"""Stages read straight off the reference films: stored bit depth, JPEG blocking, shutters.
+
+Each estimator returns the stage dict, or ``None`` with the reason it found nothing.
+
+Example:
+    >>> x = (torch.rand(2, 1, 32, 32, generator=torch.Generator().manual_seed(0)) * 15).round() / 15
+    >>> stored_bits([x])
+    ({'bits': 4}, '16 grey levels')
+"""
+
+from __future__ import annotations
+
+import torch
+
+#: Blockiness (edge jump at 8-px block boundaries over elsewhere) above which films count as
+#: JPEG-compressed on their pixel grid; uncompressed films and resized JPEGs sit near 1.
+BLOCKY = 1.08
+_SHUTTER_STD, _SHUTTER_MIN = 0.01, 0.01
+
+
+def stored_bits(batches: list[torch.Tensor]) -> tuple[dict | None, str]:
+    """The smallest bit depth ``k <= 16`` whose grid ``i / (2^k - 1)`` holds every value."""
+    x = torch.cat([b.flatten() for b in batches]).to(torch.float64)
+    for bits in range(1, 17):
+        scaled = x * (2 ** bits - 1)
+        if bool(((scaled - scaled.round()).abs() < 1e-3).all()):
+            return {"bits": bits}, f"{2 ** bits} grey levels"
+    return None, "values are not on a grid of at most 2^16 levels (resized or float films)"
+
+
+def blockiness(batches: list[torch.Tensor]) -> float:
+    """Mean jump across 8-px block boundaries over the mean jump elsewhere (rows and columns).
+
+    Example:
+        >>> x = torch.rand(1, 1, 32, 32, generator=torch.Generator().manual_seed(0))
+        >>> blocks = x[..., ::8, ::8].repeat_interleave(8, -2).repeat_interleave(8, -1)
+        >>> round(blockiness([x]), 1), round(blockiness([0.2 * x + blocks]), 1)
+        (0.9, 5.8)
+    """
+    ratios = []
+    for x in batches:
+        for dim in (-1, -2):
+            jump = x.diff(dim=dim).abs().mean(dim=(0, 1, -1 if dim == -2 else -2))
+            edge = torch.arange(jump.numel()) % 8 == 7
+            ratios.append(float(jump[edge].mean() / jump[~edge].mean().clamp_min(1e-12)))
+    return sum(ratios) / len(ratios)
+
+
+def shutter_margins(batches: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(N, 4)`` fraction of each side (top, bottom, left, right) covered by a uniform band,
+    and the mean value of each side's outermost line."""
+    rows, values = [], []
+    for x in batches:
+        h, w = x.shape[-2:]
+        sides = (x[:, 0], x[:, 0].flip(-2), x[:, 0].transpose(-1, -2),
+                 x[:, 0].transpose(-1, -2).flip(-2))
+        widths, outer = [], []
+        for side, n in zip(sides, (h, h, w, w)):
+            uniform = side.std(-1) < _SHUTTER_STD                 # (B, lines from that edge)
+            run = uniform.to(torch.int64).cumprod(-1).sum(-1)     # leading uniform lines
+            widths.append(run.to(torch.float64) / n)
+            outer.append(side[:, 0].mean(-1).to(torch.float64))
+        rows.append(torch.stack(widths, -1))
+        values.append(torch.stack(outer, -1))
+    return torch.cat(rows), torch.cat(values)
+
+
+def collimation_stage(batches: list[torch.Tensor]) -> tuple[dict | None, str]:
+    """Shutters if some films show uniform border bands: margin range and ``p`` from them."""
+    margins, values = shutter_margins(batches)
+    margins = margins.clamp(max=0.45)
+    shown = margins.amax(-1) >= _SHUTTER_MIN
+    if not bool(shown.any()):
+        return None, "no uniform border bands (no collimator shutters visible)"
+    seen = margins[shown]
+    fill = float(values[margins >= _SHUTTER_MIN].median())
+    lo, hi = float(seen.quantile(0.25)), float(seen.quantile(0.75))
+    stage = {"margin": [round(lo, 3), round(max(hi, lo + 1e-3), 3)], "angle": 0.0,
+             "fill": round(fill, 3), "p": round(float(shown.double().mean()), 3)}
+    return stage, f"uniform border bands on {int(shown.sum())} of {shown.numel()} films"

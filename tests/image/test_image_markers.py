@@ -1,0 +1,75 @@
+"""Burned-in text: the shipped bitmap font and where / how Markers paints it."""
+
+import json
+import string
+from importlib.resources import files
+
+import pytest
+import torch
+
+from mmr_augment import ConfigError, Markers
+from mmr_augment.image._kernels.font import load_font
+
+
+def test_font_ships_as_package_data_with_letters_and_digits():
+    raw = json.loads((files("mmr_augment.assets") / "fonts" / "font5x7.json").read_text())
+    assert set(string.ascii_uppercase + string.digits + " .-/") <= set(raw["glyphs"])
+    font = load_font()
+    assert all(g.shape == (7, 5) for g in font.glyphs.values())
+    # glyphs are distinct, so a pasted letter identifies its character
+    shapes = {tuple(g.flatten().tolist()) for c, g in font.glyphs.items() if c != " "}
+    assert len(shapes) == len(font.glyphs) - 1
+
+
+def bounding_box(mask):
+    rows, cols = mask.nonzero(as_tuple=True)
+    return rows.min().item(), rows.max().item() + 1, cols.min().item(), cols.max().item() + 1
+
+
+@pytest.mark.parametrize("letter", ["L", "R"])
+def test_letter_at_scale_one_is_the_font_glyph(letter):
+    x = torch.full((4, 1, 32, 32), 0.2)
+    y = Markers(texts=[letter], scale=1.0, value=1.0)(x, generator=5)
+    glyph = load_font().glyphs[letter]
+    placed = set()
+    for i in range(4):
+        changed = y[i, 0] != x[i, 0]
+        top, bottom, left, right = bounding_box(changed)
+        assert (bottom - top, right - left) == (7, 5)  # only the glyph box is touched
+        assert torch.equal(changed[top:bottom, left:right], glyph)
+        assert torch.all(y[i, 0][changed] == 1.0)
+        placed.add((top, left))
+    assert len(placed) > 1  # the place varies per sample
+
+
+def test_scale_two_repeats_each_font_cell():
+    x = torch.zeros(1, 1, 40, 60)
+    y = Markers(texts=["AP"], scale=2.0, value=1.0)(x, generator=0)[0, 0]
+    top, bottom, left, right = bounding_box(y > 0)
+    expected = load_font().render("AP").repeat_interleave(2, 0).repeat_interleave(2, 1)
+    assert torch.equal(y[top:bottom, left:right] > 0, expected)
+
+
+def test_markers_change_only_a_small_region():
+    x = torch.rand(8, 1, 64, 64, generator=torch.Generator().manual_seed(0)) * 0.9
+    op = Markers(texts=["L", "R", "SUPINE"], scale=(1.0, 2.0), value=(0.95, 1.0))
+    changed = (op(x, generator=1) != x).flatten(1).float().mean(1)
+    # "SUPINE" at scale 2 is 14 x 70 cells-pixels at most, cut to 64 wide: < 22% of the image
+    assert torch.all(changed > 0) and torch.all(changed < 0.22)
+
+
+def test_text_wider_than_the_image_is_cut_not_refused():
+    y = Markers(texts=["PORTABLE"], scale=3.0, value=1.0)(torch.zeros(2, 1, 16, 16), generator=0)
+    big = load_font().render("PORTABLE").repeat_interleave(3, 0).repeat_interleave(3, 1)
+    assert big.shape == (21, 141)
+    assert torch.equal(y[:, 0] > 0, big[:16, :16].expand(2, 16, 16))
+
+
+def test_lowercase_is_upper_cased_and_unknown_characters_are_refused():
+    assert Markers(texts=["l"]).texts == ("L",)
+    with pytest.raises(ConfigError, match="not in the font"):
+        Markers(texts=["Lé"])
+    with pytest.raises(ConfigError, match="non-empty list"):
+        Markers(texts="L")
+    with pytest.raises(ConfigError, match="scale"):
+        Markers(scale=0.1)

@@ -1,0 +1,128 @@
+"""What is special to the noise families: Poisson statistics, speckle on black, impulse counts."""
+
+import math
+
+import pytest
+import torch
+
+from mmr_augment import ConfigError, ImpulseNoise, PoissonNoise, SpeckleNoise
+from mmr_augment.image._kernels.poisson import poisson_counts
+
+
+def flat(level: float, b: int = 4, c: int = 1, size: int = 64, dtype=torch.float32):
+    return torch.full((b, c, size, size), level, dtype=dtype)
+
+
+def poisson_pmf(k: torch.Tensor, rate: float) -> torch.Tensor:
+    k = k.to(torch.float64)
+    return torch.exp(k * math.log(rate) - rate - torch.lgamma(k + 1.0))
+
+
+def chi_square_against_exact(counts: torch.Tensor, rate: float) -> tuple[float, int]:
+    """Pearson's statistic against the exact pmf, cells pooled to an expected count >= 20."""
+    n = counts.numel()
+    top = int(rate + 12 * rate**0.5 + 20)
+    observed = torch.bincount(counts.flatten().long(), minlength=top + 1)[: top + 1].double()
+    expected = poisson_pmf(torch.arange(top + 1), rate) * n
+    observed[-1] += n - observed.sum()  # the last cell takes the tail
+    expected[-1] += n - expected.sum()
+    stat, cells, o_acc, e_acc = 0.0, 0, 0.0, 0.0
+    for o, e in zip(observed.tolist(), expected.tolist(), strict=True):
+        o_acc, e_acc = o_acc + o, e_acc + e
+        if e_acc >= 20:
+            stat, cells, o_acc, e_acc = stat + (o_acc - e_acc) ** 2 / e_acc, cells + 1, 0.0, 0.0
+    stat += (o_acc - e_acc) ** 2 / max(e_acc, 1e-9) if e_acc else 0.0
+    return stat, cells - 1
+
+
+@pytest.mark.parametrize("rate", [0.05, 0.7, 3.0, 9.5, 19.0, 40.0, 250.0])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_poisson_counts_follow_the_exact_law_per_rate_band(rate, dtype):
+    r = torch.full((4, 25_000), rate, dtype=dtype)
+    n = poisson_counts(r, torch.tensor([11, 12, 13, 14]))
+    assert n.dtype == dtype and torch.equal(n, n.round())
+    size = n.numel()
+    assert abs(n.mean().item() - rate) < 4.5 * (rate / size) ** 0.5  # 4.5 standard errors
+    assert n.var().item() == pytest.approx(rate, rel=6 * (2 / size) ** 0.5 + 4.5 / size**0.5)
+    stat, dof = chi_square_against_exact(n, rate)
+    assert stat < dof + 5 * (2 * max(dof, 1)) ** 0.5, (stat, dof)  # far beyond p = 0.001
+
+
+def test_poisson_counts_per_sample_streams_and_zero_rate():
+    r = torch.full((3, 500), 4.0)
+    r[:, :50] = 0.0
+    a = poisson_counts(r, torch.tensor([1, 2, 1]))
+    assert (a[:, :50] == 0).all()
+    assert torch.equal(a[0], a[2]) and not torch.equal(a[0], a[1])  # the seed decides
+    assert torch.equal(a[1:2], poisson_counts(r[1:2], torch.tensor([2])))  # slices replay
+    assert not torch.equal(a, poisson_counts(r, torch.tensor([1, 2, 1]), stream=1))
+
+
+def test_poisson_sampler_large_rate_moments():
+    r = torch.full((2, 50_000), 1e4, dtype=torch.float64)
+    n = poisson_counts(r, torch.tensor([3, 4]))
+    assert abs(n.mean().item() - 1e4) < 1.0  # standard error 0.3
+    assert abs(n.var().item() / 1e4 - 1.0) < 0.03
+
+
+def test_poisson_noise_variance_grows_with_intensity():
+    op = PoissonNoise(photons=20)
+    stats = {}
+    for level in (0.1, 0.5):  # low enough that clamping at 1 is negligible
+        x = flat(level)
+        y = op(x, generator=0)
+        stats[level] = ((y - x).mean().item(), y.var().item())
+    for level, (bias, var) in stats.items():
+        assert abs(bias) < 0.01
+        assert var == pytest.approx(level / 20, rel=0.1)
+    assert stats[0.5][1] > 4 * stats[0.1][1]
+
+
+def test_poisson_black_stays_black_and_read_noise_is_additive():
+    assert torch.equal(PoissonNoise(photons=(5, 60))(flat(0.0), generator=1), flat(0.0))
+    x = flat(0.5, dtype=torch.float64)
+    y = PoissonNoise(photons=1e6, read_std=0.05)(x, generator=2)  # shot noise negligible
+    assert y.dtype == torch.float64
+    assert y.std().item() == pytest.approx(0.05, rel=0.05)
+
+
+def test_poisson_severity_uses_medmnist_photon_counts():
+    counts = [PoissonNoise(severity=s).sample(2, 0)["photons"][0].item() for s in range(1, 6)]
+    assert counts == [60, 25, 18, 10, 5]
+
+
+def test_speckle_is_zero_on_black_and_scales_with_signal():
+    x = flat(0.0)
+    x[..., 32:] = 0.5
+    y = SpeckleNoise(std=0.2)(x, generator=0)
+    assert torch.equal(y[..., :32], x[..., :32])
+    assert y[..., 32:].std().item() == pytest.approx(0.5 * 0.2, rel=0.05)
+
+
+@pytest.mark.parametrize("amount", [0.02, 0.1, 0.3])
+def test_impulse_changes_the_requested_fraction_in_all_channels(amount):
+    x = flat(0.5, c=3)
+    y = ImpulseNoise(amount=amount, salt_ratio=0.25)(x, generator=5)
+    hit = y != 0.5
+    assert torch.equal(hit.all(dim=1), hit.any(dim=1))  # a pixel is hit in every channel
+    assert hit[:, 0].float().mean().item() == pytest.approx(amount, rel=0.1)
+    salt = (y[:, 0] == 1.0).sum() / hit[:, 0].sum()
+    assert salt.item() == pytest.approx(0.25, abs=0.05)
+    assert set(y.unique().tolist()) <= {0.0, 0.5, 1.0}
+
+
+def test_impulse_amount_zero_is_identity():
+    x = flat(0.3)
+    assert torch.equal(ImpulseNoise(amount=0.0)(x, generator=0), x)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: PoissonNoise(photons=0),
+    lambda: PoissonNoise(read_std=-0.1),
+    lambda: SpeckleNoise(std=(0.3, 0.1)),
+    lambda: ImpulseNoise(amount=1.5),
+    lambda: ImpulseNoise(salt_ratio="half"),
+])
+def test_bad_arguments_raise_config_error(make):
+    with pytest.raises(ConfigError):
+        make()
