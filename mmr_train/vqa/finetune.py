@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import time
@@ -34,7 +35,7 @@ from mmr_augment.core import from_config
 from mmr_augment.errors import ConfigError, InputError
 
 from ..checkpoint import FORMAT, VERSION, CheckpointManager, atomic_save, load_checkpoint
-from ..config import from_dict, preset
+from ..config import RobustMMRConfig, from_dict, preset
 from ..data.vqa_rows import VQARow
 from ..distributed import derive_seed
 from ..metrics import MetricsLog
@@ -113,7 +114,10 @@ def _start(out: Path, cfg: VQAConfig, pretrained: str | Path | None,
     model = VQAModel(backbone, len(vocab))
     out.mkdir(parents=True, exist_ok=True)
     tokenizer.save(out / TOKENIZER_FILE)
-    info = {"model": backbone.config.to_dict(), "answers": vocab.answers,
+    # A fit checkpoint's config is a FitConfig: keep its model part, which from_dict reads back.
+    model_keys = {f.name for f in dataclasses.fields(RobustMMRConfig)}
+    model_cfg = {k: v for k, v in backbone.config.to_dict().items() if k in model_keys}
+    info = {"model": model_cfg, "answers": vocab.answers,
             "pretrained": None if pretrained is None else str(pretrained),
             "vqa": cfg.to_dict(), "train_questions": len(train_rows),
             "dataset": sorted({r.dataset for r in train_rows})}
