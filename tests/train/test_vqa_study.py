@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytest.importorskip("tokenizers", reason="needs the train extra: pip install 'mmr[train]'")
+
 from mmr_train.vqa import toy_vqa_rows
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "vqa_study.py"
