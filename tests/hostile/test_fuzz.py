@@ -254,7 +254,7 @@ def make_policy(case: dict) -> ma.MultiModalPolicy:
     text = text_op(case["text_op"], leaf) if case["text_op"] else None
     return ma.MultiModalPolicy(image=image, text=text, modes=case["modes"], drop=case["drop"],
                                severity=case["policy_severity"], patch_size=case["patch_size"],
-                               p=case["p"])
+                               p=case["p"], allow_empty_reports=True)
 
 
 @given(case=policy_cases())

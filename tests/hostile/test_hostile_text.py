@@ -126,7 +126,8 @@ def test_the_policy_takes_every_hostile_text():
     texts = list(HOSTILE.values())
     policy = ma.MultiModalPolicy(image=ma.GaussianNoise(), text=ma.OneOf(
         [mt.Typo(), mt.SentenceDeletion(), ma.REGISTRY["ReportStyle"]()]),
-        modes={"text": 1.0, "both": 1.0}, drop={"image": 0.2, "text": 0.2}, patch_size=4)
+        modes={"text": 1.0, "both": 1.0}, drop={"image": 0.2, "text": 0.2}, patch_size=4,
+        allow_empty_reports=True)  # the hostile set includes empty and blank reports
     out = policy(torch.rand(len(texts), 1, 8, 8), texts, generator=0)
     assert out.clean_texts == texts and all(isinstance(t, str) for t in out.texts)
     replayed = ma.MultiModalPolicy.replay(out.log, out.clean_images, texts)
