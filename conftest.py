@@ -19,7 +19,8 @@ EXTRA_ONLY: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
               "mmr_augment/style/_report_*.py")),
     "monai": (("monai", "einops"), ("mmr_augment/integrations/monai.py",
                                      "mmr_augment/integrations/__init__.py")),
-    "preview": (("matplotlib", "tqdm"), ("mmr_augment/_preview.py",)),
+    "preview": (("matplotlib", "tqdm"), ("mmr_augment/_preview.py",
+                                       "mmr_augment/style/fitting/report.py")),
     "train": (("tokenizers", "monai", "spacy", "matplotlib", "tqdm"), ("mmr_train/*",)),
     "scale": (("webdataset", "tqdm"), ("mmr_augment/corrupt/*", "mmr_train/data/shards.py")),
 }

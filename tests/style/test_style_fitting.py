@@ -15,12 +15,16 @@ import torch
 from mmr_augment import JPEG, ScannerStyle
 from mmr_augment.cli import main
 from mmr_augment.errors import ConfigError, InputError
+from mmr_augment.extras import missing
 from mmr_augment.io import read_image, write_png
 from mmr_augment.style._stage_table import STAGES
 from mmr_augment.style.fitting import fit_scanner_style
 from mmr_augment.style.fitting.report import save_fit_report
 from mmr_augment.style.fitting.visible import BLOCKY, blockiness, collimation_stage, stored_bits
 from mmr_augment.synthetic import render_studies
+
+needs_preview = pytest.mark.skipif(bool(missing("matplotlib", "tqdm")),
+                                   reason="needs the preview extra: pip install 'mmr[preview]'")
 
 SIGMOID = {"kind": "sigmoid", "slope": 6.0, "midpoint": 0.5}
 
@@ -127,6 +131,7 @@ def test_fit_errors_are_clear():
         fit_scanner_style([], stages="all")
 
 
+@needs_preview
 def test_fit_style_command_fits_every_stage_and_says_what_it_could_not(tmp_path, capsys):
     site = tmp_path / "site"
     site.mkdir()
@@ -150,6 +155,7 @@ def test_fit_style_command_fits_every_stage_and_says_what_it_could_not(tmp_path,
     assert main(["fit-style", str(tmp_path / "nowhere"), "--out", str(out)]) == 2
 
 
+@needs_preview
 def test_save_fit_report_draws_the_three_panels(tmp_path, phantoms):
     source, anatomy = phantoms
     fit = fit_scanner_style(anatomy[:4], source[:4], stages=["tone"])
