@@ -4,13 +4,12 @@ and only rank 0 writing checkpoints and logs."""
 from __future__ import annotations
 
 import os
-import socket
 
 import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
-from train_fit_cases import write_config
+from train_fit_cases import free_port, write_config
 
 pytest.importorskip("tokenizers", reason="needs the train extra: pip install 'mmr[train]'")
 
@@ -20,12 +19,6 @@ from mmr_train.metrics import MetricsLog
 from mmr_train.trainer import Trainer
 
 STEPS = 6
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _rank_main(rank: int, world: int, port: int, config: str, out: str) -> None:
@@ -47,7 +40,7 @@ def test_two_cpu_ranks_agree_and_learn(tmp_path):
     config = write_config(tmp_path / "cfg", data={"n": 16},
                           train={"max_steps": STEPS, "lr": 3e-3, "checkpoint_every": 3})
     out = tmp_path / "run"
-    mp.spawn(_rank_main, args=(2, _free_port(), str(config), str(out)), nprocs=2, join=True)
+    mp.spawn(_rank_main, args=(2, free_port(), str(config), str(out)), nprocs=2, join=True)
     r0, r1 = (torch.load(out / f"rank{r}.pt", weights_only=True) for r in (0, 1))
     assert all(torch.equal(r0["model"][k], r1["model"][k]) for k in r0["model"])
     assert all(r0["seeds"][p] != r1["seeds"][p] for p in r0["seeds"])

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-import socket
 
 import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
-from train_fit_cases import write_config
+from train_fit_cases import free_port, write_config
 
 pytest.importorskip("tokenizers", reason="needs the train extra: pip install 'mmr[train]'")
 pytest.importorskip("webdataset", reason="needs the scale extra: pip install 'mmr[scale]'")
@@ -19,12 +18,6 @@ from mmr_train.config import load_fit_config
 from mmr_train.data.shards import write_shards
 from mmr_train.distributed import DistContext
 from mmr_train.trainer import Trainer
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _rank_main(rank: int, world: int, port: int, config: str, out: str) -> None:
@@ -46,7 +39,7 @@ def test_two_ranks_read_their_own_shards_and_agree(tmp_path):
     config = write_config(tmp_path / "cfg", data={"kind": "webdataset", "path": pattern},
                           train={"max_steps": 2, "checkpoint_every": 2})
     out = tmp_path / "run"
-    mp.spawn(_rank_main, args=(2, _free_port(), str(config), str(out)), nprocs=2, join=True)
+    mp.spawn(_rank_main, args=(2, free_port(), str(config), str(out)), nprocs=2, join=True)
     r0, r1 = (torch.load(out / f"rank{r}.pt", weights_only=True) for r in (0, 1))
     assert all(torch.equal(r0["model"][k], r1["model"][k]) for k in r0["model"])
     assert not set(r0["seeds"]) & set(r1["seeds"])       # disjoint studies, own seeds

@@ -2,51 +2,22 @@
 SLAKE and VQA-RAD layouts (fit, resume, eval with a user policy, cross-dataset, errors)."""
 
 import json
-import shutil
 
 import pytest
 
 pytest.importorskip("tokenizers", reason="needs the train extra: pip install 'mmr[train]'")
 
+from vqa_layouts import write_slake, write_vqa_rad
+
 from mmr_augment import GaussianNoise, save_config
 from mmr_train.cli import main
-from mmr_train.vqa import toy_vqa_rows
-
-
-def _slake(root, tmp):
-    for split, n in (("train", 4), ("validate", 2), ("test", 2)):
-        entries = []
-        for i, r in enumerate(toy_vqa_rows(tmp / split, n, "slake", split)):
-            name = f"xmlab{split}{i // 3}/source.jpg"
-            (root / "imgs" / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(r.image, root / "imgs" / name)
-            entries.append({"img_id": i // 3, "img_name": name, "question": r.question,
-                            "answer": r.answer.upper(), "q_lang": "en", "location": r.organ,
-                            "modality": {"x-ray": "X-Ray", "ct": "CT"}[r.modality],
-                            "answer_type": r.answer_type.upper(), "base_type": "vqa",
-                            "content_type": r.question_type, "qid": len(entries)})
-        (root / f"{split}.json").write_text(json.dumps(entries))
-
-
-def _vqa_rad(root, tmp):
-    (root / "images").mkdir(parents=True)
-    for split, n in (("train", 2), ("test", 2)):
-        entries = []
-        for i, r in enumerate(toy_vqa_rows(tmp / f"rad{split}", n, "vqa_rad", split)):
-            name = f"synpic{split}{i // 3}.jpg"
-            shutil.copy(r.image, root / "images" / name)
-            entries.append({"qid": len(entries), "image_name": name, "image_organ": r.organ,
-                            "answer": r.answer, "answer_type": r.answer_type.upper(),
-                            "question_type": r.question_type.upper(), "question": r.question,
-                            "phrase_type": "freeform"})
-        (root / f"{split}set.json").write_text(json.dumps(entries))
 
 
 @pytest.fixture(scope="module")
 def roots(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("vqa_cli")
-    _slake(tmp / "data" / "slake", tmp / "gen")
-    _vqa_rad(tmp / "data" / "vqa_rad", tmp / "gen")
+    write_slake(tmp / "data" / "slake", tmp / "gen")
+    write_vqa_rad(tmp / "data" / "vqa_rad", tmp / "gen")
     return tmp
 
 
