@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 
-from .core import Params, Perturbation, slice_params
+from .core import Params, Perturbation, all_on, shares_memory, slice_params
 from .errors import ConfigError
 
 
@@ -30,10 +30,42 @@ def _take(x: Any, index: torch.Tensor) -> Any:
     return x.take(index)
 
 
-def _put(x: Any, index: torch.Tensor, part: Any) -> Any:
+def _put(x: Any, index: torch.Tensor, part: Any, owned: bool = False) -> Any:
     if isinstance(x, torch.Tensor):
+        if owned:  # a batch made inside this call: write the rows in place
+            return x.index_copy_(0, index.to(x.device), part)
         return x.index_copy(0, index.to(x.device), part)
     return x.put(index, part)
+
+
+def run_chain(ops: Sequence[Perturbation], x: Any, params: Sequence[Params], *,
+              owned: bool = False) -> Any:
+    """Apply ``ops`` in order, each with its params, in as few new buffers as it can.
+
+    The first op that returns a new tensor hands it on; from then on ``pointwise`` image ops
+    write into it (:meth:`~mmr_augment.Perturbation.apply_owned`), so a run of gamma, contrast,
+    brightness, noise, ... costs one buffer, with the values of applying each op alone. An op
+    whose output is known to lie in ``[0, 1]`` tells the next one (``in_range``). ``owned``
+    says that ``x`` itself is a temporary of the caller's.
+
+    Example:
+        >>> from mmr_augment import Brightness, Gamma
+        >>> ops = [Gamma(gamma=(0.5, 2.0)), Brightness(factor=(0.5, 1.5))]
+        >>> x = torch.rand(2, 1, 4, 4); params = [op.sample(2, i) for i, op in enumerate(ops)]
+        >>> torch.equal(run_chain(ops, x, params),
+        ...             ops[1].apply_batch(ops[0].apply_batch(x, params[0]), params[1]))
+        True
+    """
+    first = x
+    known = False  # whether every sample of x is known to lie in [0, 1]
+    for op, child in zip(ops, params, strict=True):
+        if owned:
+            x = op.apply_owned(x, child, in_range=known)
+        else:
+            x = op.apply_batch(x, child, in_range=known)
+            owned = not shares_memory(x, first)
+        known = op.output_in_unit_range(child, known)
+    return x
 
 
 def _where(gate: torch.Tensor, new: Any, old: Any) -> Any:
@@ -67,9 +99,21 @@ class _Composition(Perturbation, abstract=True):
         return [op.sample(batch_size, generator) for op in self.ops]
 
     def apply_batch(self, x: Any, params: Params, *, in_range: bool = False) -> Any:
-        if bool(params["gate"].all()):  # same result as the where, one pass less
+        if all_on(params["gate"]):  # same result as the where, one pass less
             return self._apply(x, params)
         return _where(params["gate"], self._apply(x, params), x)
+
+    def apply_owned(self, x: Any, params: Params, *, in_range: bool = False) -> Any:
+        """With every gate on, the children may write into ``x`` (see :func:`run_chain`)."""
+        if not all_on(params["gate"]):
+            return self.apply_batch(x, params, in_range=in_range)
+        return self._run(x, params, owned=True)
+
+    def _apply(self, x: Any, params: Params) -> Any:
+        return self._run(x, params, owned=False)
+
+    def _run(self, x: Any, params: Params, owned: bool) -> Any:
+        raise NotImplementedError
 
     def _chosen(self, params: Params) -> torch.Tensor:
         """(B, K) bool: which children each sample goes through."""
@@ -86,15 +130,23 @@ class _Composition(Perturbation, abstract=True):
             out = mask if out is None else out | mask
         return None if out is None else out & params["gate"].to(out.device).view(-1, 1, 1, 1)
 
-    def _apply_subsets(self, x: Any, params: Params, chosen: torch.Tensor) -> Any:
-        """Apply child ``k`` (in order) to the samples with ``chosen[:, k]``."""
+    def _apply_subsets(self, x: Any, params: Params, chosen: torch.Tensor, owned: bool) -> Any:
+        """Apply child ``k`` (in order) to the samples with ``chosen[:, k]``.
+
+        Each child gets a copy of its rows, which it owns (``apply_owned``: pointwise image ops
+        work in place); a child that every sample chose runs on the whole batch."""
         out = x
         for k, op in enumerate(self.ops):
             index = chosen[:, k].nonzero().flatten()
             if index.numel() == 0:
                 continue
-            part = op.apply_batch(_take(out, index), slice_params(params["ops"][k], index))
-            out = _put(out, index, part)
+            if index.numel() == len(chosen):
+                out = run_chain([op], out, [params["ops"][k]], owned=owned)
+                owned = owned or not shares_memory(out, x)
+                continue
+            part = op.apply_owned(_take(out, index), slice_params(params["ops"][k], index))
+            out = _put(out, index, part, owned)
+            owned = True
         return out
 
 
@@ -114,12 +166,8 @@ class Sequential(_Composition):
     def _sample(self, batch_size: int, generator: torch.Generator) -> Params:
         return {"ops": self._sample_children(batch_size, generator)}
 
-    def _apply(self, x: Any, params: Params) -> Any:
-        known = False  # whether every sample of x is known to lie in [0, 1]
-        for op, child in zip(self.ops, params["ops"], strict=True):
-            x = op.apply_batch(x, child, in_range=known)
-            known = op.output_in_unit_range(child, known)
-        return x
+    def _run(self, x: Any, params: Params, owned: bool) -> Any:
+        return run_chain(self.ops, x, params["ops"], owned=owned)
 
 
 class OneOf(_Composition):
@@ -141,8 +189,8 @@ class OneOf(_Composition):
     def _chosen(self, params: Params) -> torch.Tensor:
         return params["index"][:, None] == torch.arange(len(self.ops))[None, :]
 
-    def _apply(self, x: Any, params: Params) -> Any:
-        return self._apply_subsets(x, params, self._chosen(params))
+    def _run(self, x: Any, params: Params, owned: bool) -> Any:
+        return self._apply_subsets(x, params, self._chosen(params), owned)
 
 
 class SomeOf(_Composition):
@@ -169,5 +217,5 @@ class SomeOf(_Composition):
     def _chosen(self, params: Params) -> torch.Tensor:
         return params["chosen"]
 
-    def _apply(self, x: Any, params: Params) -> Any:
-        return self._apply_subsets(x, params, self._chosen(params))
+    def _run(self, x: Any, params: Params, owned: bool) -> Any:
+        return self._apply_subsets(x, params, self._chosen(params), owned)

@@ -225,6 +225,14 @@ class Perturbation(nn.Module):
         op's value range (image ops may then skip clamps; others ignore it)."""
         raise NotImplementedError
 
+    def apply_owned(self, x: Any, params: Params, *, in_range: bool = False) -> Any:
+        """:meth:`apply_batch` on a batch the caller gives away: ``x`` is a temporary nobody
+        else holds (the output of an earlier op in a chain), so the op may write its result
+        into ``x``'s memory instead of a new tensor. Same values as ``apply_batch``; the caller
+        must not read ``x`` afterwards. The default is ``apply_batch``; image ops that declare
+        ``pointwise`` work in place (see ``ImagePerturbation``)."""
+        return self.apply_batch(x, params, in_range=in_range)
+
     def occlusion(self, shape: tuple[int, ...], params: Params) -> torch.Tensor | None:
         """``(B, 1, H, W)`` bool mask of pixels this call overwrote (cutout-like ops), or
         ``None`` for ops that do not occlude. Gated-off samples have an all-False mask."""
@@ -268,6 +276,34 @@ class Perturbation(nn.Module):
         state = dict(state)
         state.pop("_own_rng", None)
         return state
+
+
+def all_on(gate: torch.Tensor) -> bool:
+    """Whether every sample's gate is on: callers then skip the ``where``. ``False`` while
+    ``torch.compile`` traces, so the branch-free ``where`` keeps one graph for every gate.
+
+    Example:
+        >>> all_on(torch.tensor([True, True])), all_on(torch.tensor([True, False]))
+        (True, False)
+    """
+    return not torch.compiler.is_compiling() and bool(gate.all())
+
+
+def shares_memory(y: Any, *others: Any) -> bool:
+    """Whether tensor ``y`` may live in the storage of one of ``others`` (then nobody may
+    write into it). Conservative: ``True`` for non-tensors, tensors that need grad, and while
+    ``torch.compile`` traces (storage pointers are not traceable; compiled code fuses anyway).
+
+    Example:
+        >>> x = torch.zeros(4)
+        >>> shares_memory(x[:2], x), shares_memory(x + 1, x)
+        (True, False)
+    """
+    if not isinstance(y, torch.Tensor) or y.requires_grad or torch.compiler.is_compiling():
+        return True
+    ptr = y.untyped_storage().data_ptr()
+    return any(isinstance(t, torch.Tensor) and t.untyped_storage().data_ptr() == ptr
+               for t in others)
 
 
 def to_plain(v: Any) -> Any:

@@ -238,8 +238,12 @@ class MultiModalPolicy(Perturbation):
             if index.numel() == 0:
                 continue
             sub = slice_params(params["image"][k], index)
-            part = images.index_select(0, index.to(images.device))
-            out = out.index_copy(0, index.to(images.device), op.apply_batch(part, sub))
+            part = images.index_select(0, index.to(images.device))  # a copy: the op owns it
+            part = op.apply_owned(part, sub)
+            if out is images:
+                out = out.index_copy(0, index.to(images.device), part)
+            else:  # made here: write the rows in place
+                out = out.index_copy_(0, index.to(images.device), part)
             mask = op.occlusion(tuple(part.shape), sub)
             if mask is not None:
                 occlusion = occlusion.index_copy(0, index.to(images.device),

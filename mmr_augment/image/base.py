@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 import torch
 
-from ..core import Params, Perturbation
+from ..core import Params, Perturbation, all_on, shares_memory
 from ..errors import ConfigError, InputError, InputTypeError
 
 FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
@@ -155,6 +155,13 @@ class ImagePerturbation(Perturbation, abstract=True):
     ``_apply`` receives float32 (or float64) images in ``[0, 1]`` and may return values
     outside it: the base class clamps, restores the value range, dtype, and the gate.
 
+    An op sets ``pointwise = True`` when its result at a pixel depends only on that pixel, its
+    per-sample params and noise regenerated from them (tone, window, quantise, additive and
+    multiplicative noise, filled holes), and implements ``_apply_inplace``: the same arithmetic
+    as ``_apply``, written into ``x``. Compositions hand such ops a batch they own through
+    :meth:`apply_owned`, so a chain of pointwise ops works in one buffer: no new tensor, no
+    copy, the same values bit for bit.
+
     An op sets ``clamp_first = True`` when clamping its input to ``[0, 1]`` gives the same
     result as clamping its output, and in-range input gives in-range output with no rounding
     escape (monotone maps fixing 0 and 1 such as ``x ** gamma``; filling holes with an
@@ -164,6 +171,7 @@ class ImagePerturbation(Perturbation, abstract=True):
 
     modality = "image"
     clamp_first: ClassVar[bool] = False
+    pointwise: ClassVar[bool] = False
 
     def __init__(self, *, p: float = 1.0, severity: int | None = None,
                  value_range: tuple[float, float] = (0.0, 1.0)) -> None:
@@ -196,7 +204,7 @@ class ImagePerturbation(Perturbation, abstract=True):
         if self.clamp_first and not in_range:
             work = work.clamp_(0, 1) if work is not x else work.clamp(0.0, 1.0)
         y = self._apply(work, params)
-        fresh = not _shares_memory(y, x, work)
+        fresh = not shares_memory(y, x, work)
         if not self.clamp_first:
             y = y.clamp_(0, 1) if fresh else y.clamp(0.0, 1.0)
             fresh = True
@@ -204,11 +212,41 @@ class ImagePerturbation(Perturbation, abstract=True):
             y = y.mul_(hi - lo).add_(lo) if fresh else y * (hi - lo) + lo
         y = y.to(x.dtype)
         gate = params["gate"]
-        if bool(gate.all()):  # same result as the where below, one pass less
+        if all_on(gate):  # same result as the where below, one pass less
             return y
         return torch.where(gate.to(x.device).view(-1, 1, 1, 1), y, x)
 
+    def apply_owned(self, x: torch.Tensor, params: Params, *, in_range: bool = False
+                    ) -> torch.Tensor:
+        """:meth:`apply_batch` written into ``x`` (a float32/64 batch the caller gives away)
+        when the op is ``pointwise`` and every sample's gate is on; otherwise ``apply_batch``.
+        Same values either way: the same torch kernels run, only in place.
 
-def _shares_memory(y: torch.Tensor, *others: torch.Tensor) -> bool:
-    """Whether ``y`` lives in the storage of one of ``others`` (then it must not be written)."""
-    return y.untyped_storage().data_ptr() in {t.untyped_storage().data_ptr() for t in others}
+        Example:
+            >>> from mmr_augment import Gamma
+            >>> op = Gamma(gamma=(0.5, 2.0)); x = torch.rand(2, 1, 4, 4); params = op.sample(2, 0)
+            >>> expected = op.apply_batch(x, params)
+            >>> y = op.apply_owned(x.clone(), params)
+            >>> torch.equal(y, expected)
+            True
+        """
+        lo, hi = self.value_range
+        unit = (lo, hi) == (0.0, 1.0)
+        if not (self.pointwise and x.dtype in (torch.float32, torch.float64)
+                and not torch.compiler.is_compiling() and not x.requires_grad
+                and bool(params["gate"].all())):
+            return self.apply_batch(x, params, in_range=in_range)
+        if not unit:
+            x = x.sub_(lo).div_(hi - lo)
+        if self.clamp_first and not (in_range and unit):
+            x = x.clamp_(0, 1)
+        y = self._apply_inplace(x, params)
+        if not self.clamp_first:
+            y = y.clamp_(0, 1)
+        return y if unit else y.mul_(hi - lo).add_(lo)
+
+    def _apply_inplace(self, x: torch.Tensor, params: Params) -> torch.Tensor:
+        """``_apply`` written into ``x`` (ops with ``pointwise = True``)."""
+        raise NotImplementedError(f"{type(self).__name__} declares pointwise = True but has "
+                                  f"no _apply_inplace")
+

@@ -23,6 +23,18 @@ def window_level(x: torch.Tensor, center: torch.Tensor, width: torch.Tensor) -> 
     return ((x - c) / w + 0.5).clamp(0.0, 1.0)
 
 
+def window_level_(x: torch.Tensor, center: torch.Tensor, width: torch.Tensor) -> torch.Tensor:
+    """:func:`window_level` written into ``x`` (same arithmetic, same values).
+
+    Example:
+        >>> x = torch.tensor([[[[0.0, 0.25, 0.5, 0.75, 1.0]]]])
+        >>> window_level_(x, torch.tensor([0.5]), torch.tensor([0.5])) is x
+        True
+    """
+    c, w = per_sample(center, x), per_sample(width, x)
+    return x.sub_(c).div_(w).add_(0.5).clamp_(0.0, 1.0)
+
+
 class WindowLevel(ImagePerturbation):
     """Random re-windowing, as a radiologist (or a site's default VOI LUT) would window.
 
@@ -54,6 +66,7 @@ class WindowLevel(ImagePerturbation):
     """
 
     family = "window_level"
+    pointwise = True
     severity_table = {"width": (0.9, 0.8, 0.7, 0.6, 0.5),
                       "shift": (0.04, 0.08, 0.12, 0.16, 0.20)}
 
@@ -71,6 +84,9 @@ class WindowLevel(ImagePerturbation):
 
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         return window_level(x, params["center"], params["width"])
+
+    def _apply_inplace(self, x: torch.Tensor, params: Params) -> torch.Tensor:
+        return window_level_(x, params["center"], params["width"])
 
 
 class Invert(ImagePerturbation):
@@ -92,6 +108,7 @@ class Invert(ImagePerturbation):
     """
 
     family = "invert"
+    pointwise = True
 
     def __init__(self, strength=1.0, *, p: float = 1.0, severity: int | None = None,
                  value_range=(0.0, 1.0)) -> None:
@@ -100,3 +117,6 @@ class Invert(ImagePerturbation):
 
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         return torch.lerp(x, kornia.enhance.invert(x), per_sample(params["strength"], x))
+
+    def _apply_inplace(self, x: torch.Tensor, params: Params) -> torch.Tensor:
+        return x.lerp_(kornia.enhance.invert(x), per_sample(params["strength"], x))

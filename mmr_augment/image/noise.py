@@ -34,6 +34,7 @@ class GaussianNoise(ImagePerturbation):
     """
 
     family = "gaussian_noise"
+    pointwise = True
     severity_table = {"std": (0.04, 0.08, 0.12, 0.18, 0.26)}
 
     def __init__(self, std=(0.01, 0.1), *, p: float = 1.0, severity: int | None = None,
@@ -47,6 +48,10 @@ class GaussianNoise(ImagePerturbation):
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         noise = normal(params["seed"], tuple(x.shape[1:]), x.device).to(x.dtype)
         return torch.addcmul(x, noise, per_sample(params["std"], x))  # one fused pass
+
+    def _apply_inplace(self, x: torch.Tensor, params: Params) -> torch.Tensor:
+        noise = normal(params["seed"], tuple(x.shape[1:]), x.device).to(x.dtype)
+        return x.addcmul_(noise, per_sample(params["std"], x))
 
 
 class PoissonNoise(ImagePerturbation):
@@ -105,6 +110,7 @@ class SpeckleNoise(ImagePerturbation):
     """
 
     family = "speckle_noise"
+    pointwise = True
     severity_table = {"std": (0.05, 0.15, 0.20, 0.35, 0.45)}
 
     def __init__(self, std=(0.05, 0.3), *, p: float = 1.0, severity: int | None = None,
@@ -118,6 +124,10 @@ class SpeckleNoise(ImagePerturbation):
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         noise = normal(params["seed"], tuple(x.shape[1:]), x.device).to(x.dtype)
         return x + x * per_sample(params["std"], x) * noise
+
+    def _apply_inplace(self, x: torch.Tensor, params: Params) -> torch.Tensor:
+        noise = normal(params["seed"], tuple(x.shape[1:]), x.device).to(x.dtype)
+        return x.add_(noise.mul_(x * per_sample(params["std"], x)))  # a * b == b * a exactly
 
 
 class ImpulseNoise(ImagePerturbation):

@@ -80,6 +80,7 @@ class Cutout(ImagePerturbation):
 
     family = "cutout"
     clamp_first = True  # holes get an in-range fill, other pixels are kept
+    pointwise = True
     severity_table = {"holes": (1, 2, 3, 4, 5), "area": (0.02, 0.03, 0.04, 0.05, 0.06)}
 
     def __init__(self, holes=(1, 4), area=(0.02, 0.1), aspect=(0.5, 2.0), fill=0.0, *,
@@ -116,3 +117,8 @@ class Cutout(ImagePerturbation):
         height, width = x.shape[-2:]
         mask = boxes_mask(hole_boxes(params, height, width), height, width, x.device)
         return torch.where(mask[:, None], per_sample(params["fill"], x), x)
+
+    def _apply_inplace(self, x: torch.Tensor, params: Params) -> torch.Tensor:
+        height, width = x.shape[-2:]
+        mask = boxes_mask(hole_boxes(params, height, width), height, width, x.device)
+        return torch.where(mask[:, None], per_sample(params["fill"], x), x, out=x)

@@ -41,6 +41,7 @@ class Quantize(ImagePerturbation):
     """
 
     family = "quantize"
+    pointwise = True
     severity_table = {"bits": (7, 6, 5, 4, 3)}
 
     def __init__(self, bits=(4, 8), *, p: float = 1.0, severity: int | None = None,
@@ -50,3 +51,7 @@ class Quantize(ImagePerturbation):
 
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         return quantize(x, params["bits"])
+
+    def _apply_inplace(self, x: torch.Tensor, params: Params) -> torch.Tensor:
+        levels = per_sample(2.0 ** params["bits"].double() - 1.0, x)
+        return x.mul_(levels).round_().div_(levels)  # quantize's arithmetic, in place

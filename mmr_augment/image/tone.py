@@ -58,6 +58,7 @@ class Gamma(ImagePerturbation):
 
     family = "gamma"
     clamp_first = True
+    pointwise = True
     severity_tables: ClassVar[dict[str, dict[str, tuple]]] = {"up": {"gamma": _UP},
                                                                "down": {"gamma": _DOWN}}
     severity_table = severity_tables["up"]
@@ -73,6 +74,9 @@ class Gamma(ImagePerturbation):
         # [0, 1] onto itself (0 and 1 are fixed), so the input clamp of ``clamp_first`` (only
         # when x is not known to be in range) also keeps negative input from giving NaN.
         return torch.pow(x, per_sample(params["gamma"], x))
+
+    def _apply_inplace(self, x: torch.Tensor, params: Params) -> torch.Tensor:
+        return torch.pow(x, per_sample(params["gamma"], x), out=x)
 
 
 class Contrast(ImagePerturbation):
@@ -106,6 +110,7 @@ class Contrast(ImagePerturbation):
     """
 
     family = "contrast"
+    pointwise = True  # given the image's mean, taken before any pixel is written
     severity_tables: ClassVar[dict[str, dict[str, tuple]]] = {"up": {"factor": _UP},
                                                                "down": {"factor": _DOWN}}
     severity_table = severity_tables["down"]
@@ -119,12 +124,19 @@ class Contrast(ImagePerturbation):
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         # kornia's adjust_contrast_with_mean_subtraction in two passes over the image instead of
         # five: one reduction for the mean, then one fused multiply-add; the base class clamps.
+        return torch.addcmul(*self._offset_and_factor(x, params))
+
+    def _apply_inplace(self, x: torch.Tensor, params: Params) -> torch.Tensor:
+        return torch.addcmul(*self._offset_and_factor(x, params), out=x)
+
+    def _offset_and_factor(self, x: torch.Tensor, params: Params):
+        """``(mean * (1 - factor), x, factor)``: the arguments of the one ``addcmul``."""
         factor = per_sample(params["factor"], x)
         mean = x.mean(dim=(-2, -1), keepdim=True)  # (B, C, 1, 1)
         if x.shape[1] == 3:  # mean of the luma (kornia's rgb_to_grayscale weights) = luma of means
             red, green, blue = mean.unbind(dim=1)
             mean = (0.299 * red + 0.587 * green + 0.114 * blue).unsqueeze(1)
-        return torch.addcmul(mean * (1 - factor), x, factor)
+        return mean * (1 - factor), x, factor
 
 
 class Brightness(ImagePerturbation):
@@ -157,6 +169,7 @@ class Brightness(ImagePerturbation):
     """
 
     family = "brightness"
+    pointwise = True
     severity_tables: ClassVar[dict[str, dict[str, tuple]]] = {
         "up": {"factor": (1.1, 1.2, 1.3, 1.4, 1.5)},
         "down": {"factor": (0.9, 0.8, 0.7, 0.6, 0.5)},
@@ -171,3 +184,6 @@ class Brightness(ImagePerturbation):
 
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         return x * per_sample(params["factor"], x)
+
+    def _apply_inplace(self, x: torch.Tensor, params: Params) -> torch.Tensor:
+        return x.mul_(per_sample(params["factor"], x))

@@ -87,6 +87,7 @@ class ToneCurve(ImagePerturbation):
     """
 
     family = "tone_curve"
+    pointwise = True
     severity_table = {"slope": (4, 6, 8, 11, 15), "midpoint": (0.5,) * 5,
                       "jitter": (0.02, 0.04, 0.06, 0.08, 0.10)}
 
@@ -119,3 +120,10 @@ class ToneCurve(ImagePerturbation):
         if self.kind == "sigmoid":
             return sigmoid_curve(x, params["slope"], params["midpoint"])
         return apply_lut(x, params["curve"])
+
+    def _apply_inplace(self, x: torch.Tensor, params: Params) -> torch.Tensor:
+        if self.kind != "sigmoid":
+            return apply_lut(x, params["curve"])  # a gather: the result is a new tensor anyway
+        k, m = per_sample(params["slope"], x), per_sample(params["midpoint"], x)
+        lo, hi = torch.sigmoid(-k * m), torch.sigmoid(k * (1.0 - m))
+        return x.sub_(m).mul_(k).sigmoid_().sub_(lo).div_(hi - lo)  # sigmoid_curve, in place

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from ..compose import OneOf
-from ..core import Params, resolve_generator, slice_params
+from ..core import Params, resolve_generator, shares_memory, slice_params
 from ..errors import ConfigError
 from ..image.base import ImagePerturbation, check_image, per_sample
 from ._files import SCANNER_FILES
@@ -26,8 +26,13 @@ from ._stage_table import POINTWISE, STAGES, build_stage, resolve_stage
 _STYLE_KEYS = ["name", "description", *STAGES, "strength", "p", "severity", "value_range"]
 
 
-def run_stage(op: ImagePerturbation, x: torch.Tensor, params: Params) -> torch.Tensor:
+def run_stage(op: ImagePerturbation, x: torch.Tensor, params: Params, owned: bool = False
+              ) -> torch.Tensor:
     """Apply one stage to the samples its gate selects; the others are untouched (not computed).
+
+    ``owned=True`` says ``x`` is a temporary of the caller's: the stage may write into it
+    (``apply_owned``). While ``torch.compile`` traces, every sample is computed and the gate
+    picks (one graph whatever the gate).
 
     Example:
         >>> from mmr_augment import Invert
@@ -36,12 +41,16 @@ def run_stage(op: ImagePerturbation, x: torch.Tensor, params: Params) -> torch.T
         True
     """
     gate = params["gate"]
-    if bool(gate.all()):
+    if torch.compiler.is_compiling():
         return op.apply_batch(x, params)
+    if bool(gate.all()):
+        return op.apply_owned(x, params) if owned else op.apply_batch(x, params)
     if not bool(gate.any()):
         return x
     index = gate.nonzero().flatten()
-    part = op.apply_batch(x.index_select(0, index.to(x.device)), slice_params(params, index))
+    part = op.apply_owned(x.index_select(0, index.to(x.device)), slice_params(params, index))
+    if owned:
+        return x.index_copy_(0, index.to(x.device), part)
     return x.index_copy(0, index.to(x.device), part)
 
 
@@ -106,10 +115,11 @@ class ScannerStyle(ImagePerturbation):
         return params
 
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
-        y = x
+        y, owned = x, False
         for name, op in self.stages.items():
-            y = run_stage(op, y, params[name])
-        return torch.lerp(x, y, per_sample(params["strength"], x))
+            y = run_stage(op, y, params[name], owned)
+            owned = owned or not shares_memory(y, x)
+        return torch.lerp(x, y, per_sample(params["strength"], x), out=y if owned else None)
 
     def occlusion(self, shape: tuple[int, ...], params: Params) -> torch.Tensor:
         """``(B, 1, H, W)`` bool: pixels covered by collimator shutters or burned-in markers
