@@ -6,6 +6,9 @@ slice reproduces exactly the noise of those samples, and CPU and CUDA batches ge
 values (the noise is drawn on the CPU, then moved). The loop over samples only seeds
 generators; each draw is one vectorised call, as fast as a single ``torch.randn`` over the
 whole batch (a counter-based integer hash in tensor ops was ~40x slower on CPU).
+
+The draw is the custom operator ``mmr_augment::seeded_draw``: ``torch.compile`` sees one opaque
+node of known shape instead of Python generators it cannot trace (no graph break).
 """
 
 from __future__ import annotations
@@ -39,12 +42,27 @@ def hash32(x):
     return x ^ (x >> 16)
 
 
-def _draw(fn, seeds: torch.Tensor, shape: tuple[int, ...], device: torch.device,
-          stream: int) -> torch.Tensor:
+@torch.library.custom_op("mmr_augment::seeded_draw", mutates_args=())
+def seeded_draw(seeds: torch.Tensor, shape: list[int], stream: int, gaussian: bool
+                ) -> torch.Tensor:
+    """``(B, *shape)`` float32 CPU draws, row ``i`` from a generator seeded by ``seeds[i]``
+    and ``stream`` only: standard normal if ``gaussian``, else uniform in ``[0, 1)``."""
+    fn = torch.randn if gaussian else torch.rand
     out = torch.empty(len(seeds), *shape, dtype=torch.float32)
     for i, seed in enumerate(seeds.tolist()):
         g = torch.Generator().manual_seed(int(seed) * 1_000_003 + stream * 7_919 + 12_345)
-        fn(shape, generator=g, out=out[i])
+        fn(tuple(shape), generator=g, out=out[i])
+    return out
+
+
+@seeded_draw.register_fake
+def _(seeds: torch.Tensor, shape: list[int], stream: int, gaussian: bool) -> torch.Tensor:
+    return torch.empty(seeds.shape[0], *shape, dtype=torch.float32, device="cpu")
+
+
+def _draw(gaussian: bool, seeds: torch.Tensor, shape: tuple[int, ...], device: torch.device,
+          stream: int) -> torch.Tensor:
+    out = seeded_draw(seeds.cpu(), list(shape), int(stream), gaussian)
     return out.to(device, non_blocking=True)
 
 
@@ -62,10 +80,10 @@ def uniform(seeds: torch.Tensor, shape: tuple[int, ...], device: torch.device,
         >>> torch.equal(a[:, :2], uniform(s, (2,), torch.device("cpu")))
         True
     """
-    return _draw(torch.rand, seeds, shape, device, stream)
+    return _draw(False, seeds, shape, device, stream)
 
 
 def normal(seeds: torch.Tensor, shape: tuple[int, ...], device: torch.device,
            stream: int = 0) -> torch.Tensor:
     """Standard normal floats, float32, shape ``(B, *shape)``, on ``device``."""
-    return _draw(torch.randn, seeds, shape, device, stream)
+    return _draw(True, seeds, shape, device, stream)

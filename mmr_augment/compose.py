@@ -134,7 +134,13 @@ class _Composition(Perturbation, abstract=True):
         """Apply child ``k`` (in order) to the samples with ``chosen[:, k]``.
 
         Each child gets a copy of its rows, which it owns (``apply_owned``: pointwise image ops
-        work in place); a child that every sample chose runs on the whole batch."""
+        work in place); a child that every sample chose runs on the whole batch. While
+        ``torch.compile`` traces, every child runs on the whole batch and each sample's choice
+        is picked by mask: one graph whatever the choice, the same values per sample."""
+        if torch.compiler.is_compiling():
+            for k, op in enumerate(self.ops):
+                x = _where(chosen[:, k], op.apply_batch(x, params["ops"][k]), x)
+            return x
         out = x
         for k, op in enumerate(self.ops):
             index = chosen[:, k].nonzero().flatten()

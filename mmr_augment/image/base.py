@@ -99,6 +99,8 @@ def check_image(x: Any, owner: str = "op",
         raise InputError(f"{owner}: empty batch; give at least one image")
     if x.shape[2] == 0 or x.shape[3] == 0:
         raise InputError(f"{owner}: image has zero size {tuple(x.shape[2:])}")
+    if torch.compiler.is_compiling():
+        return x  # value checks read data (a graph break): compiled code checks shapes only
     if value_range is not None and not _CLAMPING.get():
         _check_range(x, owner, value_range)
     # one float32-accumulated reduction instead of a full bool map: NaN/Inf propagate to it
@@ -184,7 +186,7 @@ class ImagePerturbation(Perturbation, abstract=True):
     def output_in_unit_range(self, params: Params, input_in_range: bool) -> bool:
         """Gated-on samples come back clamped into ``value_range``; gated-off ones as given."""
         unit = self.value_range == (0.0, 1.0)  # other ranges: rescaling back may round out
-        return unit and (input_in_range or bool(params["gate"].all()))
+        return unit and (input_in_range or all_on(params["gate"]))
 
     def apply_batch(self, x: torch.Tensor, params: Params, *, in_range: bool = False
                     ) -> torch.Tensor:

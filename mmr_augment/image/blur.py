@@ -18,13 +18,16 @@ from ._kernels.blur import (
     disk_kernels,
     filter_per_sample,
     gaussian_blur,
+    largest_size_for_sigma,
     motion_kernels,
     opencv_sigma,
     sample_odd,
+    size_for_sigma,
 )
 from .base import ImagePerturbation
 
-__all__ = ["GaussianBlur", "MotionBlur", "DefocusBlur", "gaussian_blur"]
+__all__ = ["GaussianBlur", "MotionBlur", "DefocusBlur", "gaussian_blur", "largest_size_for_sigma",
+           "size_for_sigma"]
 
 
 class GaussianBlur(ImagePerturbation):
@@ -61,7 +64,8 @@ class GaussianBlur(ImagePerturbation):
         return {"kernel_size": size, "sigma": sigma}
 
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
-        return gaussian_blur(x, params["kernel_size"], params["sigma"], one_pass=True)
+        return gaussian_blur(x, params["kernel_size"], params["sigma"], one_pass=True,
+                             bound=int(self.kernel_size.max))
 
 
 class MotionBlur(ImagePerturbation):
@@ -99,8 +103,11 @@ class MotionBlur(ImagePerturbation):
                 "direction": self.direction.sample(batch_size, generator)}
 
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
+        lo, hi = int(self.kernel_size.values[0]), int(self.kernel_size.max)
+        sizes = (list(range(lo, hi + 1, 2)) if self.kernel_size.kind == "range"
+                 else sorted({int(v) for v in self.kernel_size.values}))
         kernels = motion_kernels(params["kernel_size"], params["angle"], params["direction"],
-                                 x.device, x.dtype)
+                                 x.device, x.dtype, sizes)
         return filter_per_sample(x, kernels)
 
 
@@ -126,4 +133,5 @@ class DefocusBlur(ImagePerturbation):
         self.radius = self.spec("radius", radius, low=0.0, high=50.0)
 
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
-        return filter_per_sample(x, disk_kernels(params["radius"], x.device, x.dtype))
+        return filter_per_sample(x, disk_kernels(params["radius"], x.device, x.dtype,
+                                                 float(self.radius.max)))

@@ -89,7 +89,8 @@ class PoissonNoise(ImagePerturbation):
         photons = params["photons"].to(x.device).view(-1, 1, 1, 1)
         photons = photons.to(x.dtype)
         y = poisson_counts(x * photons, params["seed"], stream=0).div_(photons)
-        if not params["read_std"].any():  # CPU params: skip drawing read noise that is all zero
+        # CPU params: skip drawing read noise that is all zero (while tracing, add zeros: same)
+        if not torch.compiler.is_compiling() and not params["read_std"].any():
             return y
         read = normal(params["seed"], tuple(x.shape[1:]), x.device, stream=2).to(x.dtype)
         return y + per_sample(params["read_std"], x) * read

@@ -113,6 +113,12 @@ class Resample(ImagePerturbation):
 
     def _operator(self, n: int, size: torch.Tensor, down: torch.Tensor, dtype: torch.dtype,
                   device: torch.device) -> torch.Tensor:
+        if torch.compiler.is_compiling():  # every filter for every sample, picked by mask
+            op = torch.zeros(len(size), n, n, device=device, dtype=dtype)
+            for index, mode in enumerate(self.modes):
+                full = down_up_operator(n, size, mode, self.antialias, dtype, device).to(dtype)
+                op = torch.where((down == index).to(device).view(-1, 1, 1), full, op)
+            return op
         op = torch.empty(len(size), n, n, device=device, dtype=dtype)
         for index, mode in enumerate(self.modes):  # at most three filters
             chosen = down == index

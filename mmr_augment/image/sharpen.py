@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from ..core import Params
-from ._kernels.blur import gaussian_blur
+from ._kernels.blur import gaussian_blur, largest_size_for_sigma, size_for_sigma
 from .base import ImagePerturbation, per_sample
 
 __all__ = ["Sharpen"]
@@ -41,7 +41,7 @@ class Sharpen(ImagePerturbation):
 
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         sigma = params["sigma"]
-        size = 2 * torch.ceil(3.0 * sigma).to(torch.int64) + 1
-        blurred = gaussian_blur(x, size, sigma)
+        blurred = gaussian_blur(x, size_for_sigma(sigma), sigma,
+                                bound=largest_size_for_sigma(self.sigma.max))
         return x + per_sample(params["amount"], x) * (x - blurred)
 

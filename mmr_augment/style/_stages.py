@@ -20,7 +20,7 @@ from .._rng import draw_seeds, normal
 from ..core import Params
 from ..errors import ConfigError
 from ..image.base import ImagePerturbation, per_sample
-from ..image.blur import gaussian_blur
+from ..image.blur import gaussian_blur, largest_size_for_sigma, size_for_sigma
 from ..image.display import window_level
 from ..image.tone_curve import apply_lut
 
@@ -114,8 +114,8 @@ class MTFBlur(ImagePerturbation, abstract=True):
 
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         sigma = params["sigma"]
-        size = 2 * torch.ceil(3.0 * sigma).to(torch.int64) + 1  # sigma 0 -> one tap, identity
-        return gaussian_blur(x, size, sigma.clamp_min(1e-3))
+        return gaussian_blur(x, size_for_sigma(sigma), sigma.clamp_min(1e-3),
+                             bound=largest_size_for_sigma(self.sigma.max))
 
 
 class FixedWindow(ImagePerturbation, abstract=True):

@@ -8,6 +8,8 @@ whatever the padding width, so a sample blurred inside a batch equals the sample
 
 from __future__ import annotations
 
+import math
+
 import torch
 from kornia.filters import filter2d, filter2d_separable, get_gaussian_kernel1d, get_motion_kernel2d
 
@@ -26,6 +28,25 @@ def sample_odd(spec: ParamSpec, batch_size: int, generator: torch.Generator) -> 
     return lo + 2 * torch.randint(0, (hi - lo) // 2 + 1, (batch_size,), generator=generator)
 
 
+def kernel_extent(sizes: torch.Tensor, bound: int | None) -> int:
+    """The largest kernel size in the batch. While ``torch.compile`` traces it is ``bound``
+    (the largest the op's arguments allow), so one graph serves every batch: the extra taps
+    are zeros."""
+    if bound is not None and torch.compiler.is_compiling():
+        return int(bound)
+    return int(sizes.max())
+
+
+def size_for_sigma(sigma: torch.Tensor) -> torch.Tensor:
+    """Odd kernel sizes ``2 * ceil(3 sigma) + 1`` (sigma 0 -> one tap, the identity)."""
+    return 2 * torch.ceil(3.0 * sigma).to(torch.int64) + 1
+
+
+def largest_size_for_sigma(sigma_max: float) -> int:
+    """:func:`size_for_sigma` of the largest sigma an op can draw (its traced kernel width)."""
+    return 2 * math.ceil(3.0 * float(sigma_max)) + 1
+
+
 def opencv_sigma(kernel_size: torch.Tensor) -> torch.Tensor:
     """OpenCV's default Gaussian sigma for a kernel size (``sigma=0`` in ``cv2.GaussianBlur``)."""
     return 0.3 * ((kernel_size.to(torch.float64) - 1.0) * 0.5 - 1.0) + 0.8
@@ -37,14 +58,15 @@ def _border(x: torch.Tensor, size: int) -> str:
 
 
 def gaussian_blur(x: torch.Tensor, kernel_size: torch.Tensor, sigma: torch.Tensor, *,
-                  one_pass: bool = False) -> torch.Tensor:
+                  one_pass: bool = False, bound: int | None = None) -> torch.Tensor:
     """Gaussian blur with a per-sample odd ``kernel_size`` and ``sigma`` (both ``(B,)``).
 
     Taps come from ``kornia.filters.get_gaussian_kernel1d``, cut to each sample's size and
     renormalised, which equals kornia's kernel of that size. The blur is separable (two 1-D
     passes); ``one_pass=True`` convolves once with the outer-product kernel up to
     ``_MAX_2D_SIZE`` taps, about twice as fast on the CPU but no longer bit-exact on a flat
-    image (the 2-D taps sum to 1 only up to rounding).
+    image (the 2-D taps sum to 1 only up to rounding). ``bound``: the largest size the caller
+    can pass (the width of the traced kernel under ``torch.compile``).
 
     Example:
         >>> from kornia.filters import gaussian_blur2d
@@ -56,7 +78,7 @@ def gaussian_blur(x: torch.Tensor, kernel_size: torch.Tensor, sigma: torch.Tenso
         ...                              one_pass=True), y, atol=1e-6)
         True
     """
-    size = int(kernel_size.max())
+    size = kernel_extent(kernel_size, bound)
     sigma = sigma.to(device=x.device, dtype=x.dtype)[:, None]
     taps = get_gaussian_kernel1d(size, sigma)
     offset = torch.arange(size, device=x.device) - size // 2
@@ -74,12 +96,24 @@ def filter_per_sample(x: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
 
 
 def motion_kernels(kernel_size: torch.Tensor, angle: torch.Tensor, direction: torch.Tensor,
-                   device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+                   device: torch.device, dtype: torch.dtype, sizes: list[int] | None = None
+                   ) -> torch.Tensor:
     """``(B, K, K)`` line kernels from ``kornia.filters.get_motion_kernel2d`` (bilinear).
 
     kornia takes one size per call, so this loops over the distinct sizes in the batch (a
-    handful) and centres each kernel in the largest one.
+    handful) and centres each kernel in the largest one. While ``torch.compile`` traces, it
+    loops over ``sizes`` (every size the op can draw) and picks each sample's by mask.
     """
+    if sizes is not None and torch.compiler.is_compiling():
+        size = max(sizes)
+        out = torch.zeros(len(kernel_size), size, size, device=device, dtype=dtype)
+        for k in sizes:
+            kern = get_motion_kernel2d(k, angle.to(device, dtype), direction.to(device, dtype),
+                                       mode="bilinear")
+            lo = (size - k) // 2
+            kern = torch.nn.functional.pad(kern, (lo, size - k - lo, lo, size - k - lo))
+            out = torch.where((kernel_size == k).to(device).view(-1, 1, 1), kern, out)
+        return out
     size = int(kernel_size.max())
     out = torch.zeros(len(kernel_size), size, size, device=device, dtype=dtype)
     for k in kernel_size.unique().tolist():
@@ -91,19 +125,26 @@ def motion_kernels(kernel_size: torch.Tensor, angle: torch.Tensor, direction: to
     return out
 
 
-def disk_kernels(radius: torch.Tensor, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+def disk_kernels(radius: torch.Tensor, device: torch.device, dtype: torch.dtype,
+                 max_radius: float | None = None) -> torch.Tensor:
     """``(B, K, K)`` anti-aliased disks (defocus point-spread functions), each summing to 1.
 
     A tap's weight is ``clamp(radius + 1/2 - r, 0, 1)`` at distance ``r`` from the centre: about
     the share of that pixel the disk covers, so the blur grows smoothly with a fractional radius
     (ImageNet-C instead blurs a hard disk with a small Gaussian). Radius 0 is the identity.
 
+    ``max_radius`` (the largest the op can draw) sets the kernel width while ``torch.compile``
+    traces.
+
     Example:
         >>> k = disk_kernels(torch.tensor([0.0, 2.5]), torch.device("cpu"), torch.float64)
         >>> k.shape, k[0, 3, 3].item(), [round(s, 6) for s in k.sum(dim=(1, 2)).tolist()]
         (torch.Size([2, 7, 7]), 1.0, [1.0, 1.0])
     """
-    half = int(torch.ceil(radius.max() + 0.5))
+    if max_radius is not None and torch.compiler.is_compiling():
+        half = math.ceil(max_radius + 0.5)
+    else:
+        half = int(torch.ceil(radius.max() + 0.5))
     axis = torch.arange(-half, half + 1, device=device, dtype=dtype)
     r = torch.sqrt(axis[:, None] ** 2 + axis[None, :] ** 2)
     rad = radius.to(device=device, dtype=dtype).view(-1, 1, 1)

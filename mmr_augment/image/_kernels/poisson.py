@@ -21,6 +21,24 @@ def _draw(rate: np.ndarray, seed: int, stream: int) -> np.ndarray:
     return np.random.default_rng([seed, stream]).poisson(rate).astype(rate.dtype)
 
 
+@torch.library.custom_op("mmr_augment::poisson_counts_cpu", mutates_args=())
+def poisson_counts_cpu(rates: torch.Tensor, seeds: torch.Tensor, stream: int) -> torch.Tensor:
+    """Counts for CPU ``rates`` ``(B, ...)`` in ``[0, 2**50]``: one NumPy generator per sample
+    on the thread pool. A custom operator: ``torch.compile`` sees one node, no graph break."""
+    array = rates.numpy()
+    seeds_list = [int(s) for s in seeds.tolist()]
+    if len(seeds_list) == 1:
+        counts = [_draw(array[0], seeds_list[0], stream)]
+    else:
+        counts = list(thread_pool().map(_draw, array, seeds_list, [stream] * len(seeds_list)))
+    return torch.from_numpy(np.stack(counts))
+
+
+@poisson_counts_cpu.register_fake
+def _(rates: torch.Tensor, seeds: torch.Tensor, stream: int) -> torch.Tensor:
+    return torch.empty_like(rates)
+
+
 def poisson_counts(rate: torch.Tensor, seeds: torch.Tensor, stream: int = 0) -> torch.Tensor:
     """Poisson counts with per-element ``rate`` ``(B, ...)``, noise from one seed per sample.
 
@@ -45,11 +63,6 @@ def poisson_counts(rate: torch.Tensor, seeds: torch.Tensor, stream: int = 0) -> 
     """
     # NumPy refuses rates near 2**63; such rates only come from out-of-range input, whose
     # output is clamped anyway
-    rates = rate.detach().clamp(0.0, 2.0**50).cpu().numpy()
-    seeds_list = [int(s) for s in seeds.tolist()]
-    streams = [stream] * len(seeds_list)
-    if len(seeds_list) == 1:
-        counts = [_draw(rates[0], seeds_list[0], stream)]
-    else:
-        counts = list(thread_pool().map(_draw, rates, seeds_list, streams))
-    return torch.from_numpy(np.stack(counts)).to(rate.device, non_blocking=True)
+    rates = rate.detach().clamp(0.0, 2.0**50).cpu().contiguous()
+    counts = poisson_counts_cpu(rates, seeds.cpu(), int(stream))
+    return counts.to(rate.device, non_blocking=True)
