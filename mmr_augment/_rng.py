@@ -7,6 +7,10 @@ values (the noise is drawn on the CPU, then moved). The loop over samples only s
 generators; each draw is one vectorised call, as fast as a single ``torch.randn`` over the
 whole batch (a counter-based integer hash in tensor ops was ~40x slower on CPU).
 
+Samples are drawn on as many pool threads as torch may use (``torch.get_num_threads()``),
+each a contiguous run of samples; a sample's values depend only on its seed, so the split
+changes nothing but the wall-clock time (the draw is serial inside torch).
+
 The draw is the custom operator ``mmr_augment::seeded_draw``: ``torch.compile`` sees one opaque
 node of known shape instead of Python generators it cannot trace (no graph break).
 """
@@ -16,6 +20,7 @@ from __future__ import annotations
 import torch
 
 _MASK32 = 0xFFFFFFFF
+_PARALLEL_MIN = 1 << 18  # values below which one thread draws them all (pool overhead)
 
 
 def draw_seeds(batch_size: int, generator: torch.Generator) -> torch.Tensor:
@@ -49,9 +54,23 @@ def seeded_draw(seeds: torch.Tensor, shape: list[int], stream: int, gaussian: bo
     and ``stream`` only: standard normal if ``gaussian``, else uniform in ``[0, 1)``."""
     fn = torch.randn if gaussian else torch.rand
     out = torch.empty(len(seeds), *shape, dtype=torch.float32)
-    for i, seed in enumerate(seeds.tolist()):
-        g = torch.Generator().manual_seed(int(seed) * 1_000_003 + stream * 7_919 + 12_345)
-        fn(tuple(shape), generator=g, out=out[i])
+    values = seeds.tolist()
+
+    def draw_rows(rows: range) -> None:
+        for i in rows:
+            g = torch.Generator().manual_seed(int(values[i]) * 1_000_003 + stream * 7_919
+                                              + 12_345)
+            fn(tuple(shape), generator=g, out=out[i])
+
+    workers = min(torch.get_num_threads(), len(values))
+    if workers <= 1 or out.numel() < _PARALLEL_MIN:
+        draw_rows(range(len(values)))
+        return out
+    from .image._kernels.threads import thread_pool  # late: the image package imports this one
+
+    step = -(-len(values) // workers)
+    list(thread_pool().map(draw_rows, [range(i, min(i + step, len(values)))
+                                       for i in range(0, len(values), step)]))
     return out
 
 

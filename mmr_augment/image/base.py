@@ -10,11 +10,16 @@ Input outside ``value_range`` (more than :data:`RANGE_TOLERANCE` of its span) ra
 Scale it first (MONAI ``ScaleIntensityd``, :func:`to_float_image`, ``x / 255``) or give the op
 its ``value_range=``. Code that relies on the op clamping on purpose opts out with
 ``with clamp_out_of_range(): ...``.
+
+The range scan is skipped for the batch an image op last returned clamped into ``[0, 1]`` (in
+this thread), as long as it is the same tensor, unmodified: ``x = op(x, generator=g)`` in
+turn then scans the batch once, not once per op, and skips the clamps a ``Sequential`` skips.
 """
 
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -28,6 +33,29 @@ from ..errors import ConfigError, InputError, InputTypeError
 FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 RANGE_TOLERANCE = 0.01  # of the span: resampling overshoot passes, a 0-255 image does not
 _CLAMPING = ContextVar("mmr_clamp_out_of_range", default=False)
+_LAST_IN_RANGE: ContextVar[tuple | None] = ContextVar("mmr_last_in_range", default=None)
+
+
+def known_in_unit_range(x: Any) -> bool:
+    """Whether ``x`` is the batch an image op last returned clamped into ``[0, 1]`` in this
+    thread, unmodified since (same tensor object, same version counter).
+
+    Example:
+        >>> import mmr_augment as ma
+        >>> y = ma.Brightness(factor=1.5)(torch.rand(1, 1, 4, 4), generator=0)
+        >>> known_in_unit_range(y), known_in_unit_range(y.clone())
+        (True, False)
+        >>> _ = y.mul_(2.0); known_in_unit_range(y)
+        False
+    """
+    last = _LAST_IN_RANGE.get()
+    return (last is not None and not torch.compiler.is_compiling() and last[0]() is x
+            and x._version == last[1])
+
+
+def _remember_in_range(y: torch.Tensor) -> None:
+    if not torch.compiler.is_compiling():
+        _LAST_IN_RANGE.set((weakref.ref(y), y._version))
 
 
 @contextmanager
@@ -101,6 +129,9 @@ def check_image(x: Any, owner: str = "op",
         raise InputError(f"{owner}: image has zero size {tuple(x.shape[2:])}")
     if torch.compiler.is_compiling():
         return x  # value checks read data (a graph break): compiled code checks shapes only
+    if known_in_unit_range(x) and (value_range is None or value_range[0] <= 0 <= 1
+                                   <= value_range[1]):
+        return x  # an image op clamped it into [0, 1]; nothing has written it since
     if value_range is not None and not _CLAMPING.get():
         _check_range(x, owner, value_range)
     # one float32-accumulated reduction instead of a full bool map: NaN/Inf propagate to it
@@ -199,7 +230,7 @@ class ImagePerturbation(Perturbation, abstract=True):
         """
         lo, hi = self.value_range
         unit = (lo, hi) == (0.0, 1.0)
-        in_range = in_range and unit
+        in_range = (in_range or known_in_unit_range(x)) and unit
         work = x if x.dtype in (torch.float32, torch.float64) else x.float()
         if not unit:
             work = (work - lo) / (hi - lo)
@@ -214,9 +245,11 @@ class ImagePerturbation(Perturbation, abstract=True):
             y = y.mul_(hi - lo).add_(lo) if fresh else y * (hi - lo) + lo
         y = y.to(x.dtype)
         gate = params["gate"]
-        if all_on(gate):  # same result as the where below, one pass less
-            return y
-        return torch.where(gate.to(x.device).view(-1, 1, 1, 1), y, x)
+        if not all_on(gate):
+            y = torch.where(gate.to(x.device).view(-1, 1, 1, 1), y, x)
+        if self.output_in_unit_range(params, in_range):
+            _remember_in_range(y)
+        return y
 
     def apply_owned(self, x: torch.Tensor, params: Params, *, in_range: bool = False
                     ) -> torch.Tensor:
@@ -245,7 +278,10 @@ class ImagePerturbation(Perturbation, abstract=True):
         y = self._apply_inplace(x, params)
         if not self.clamp_first:
             y = y.clamp_(0, 1)
-        return y if unit else y.mul_(hi - lo).add_(lo)
+        if not unit:
+            return y.mul_(hi - lo).add_(lo)
+        _remember_in_range(y)
+        return y
 
     def _apply_inplace(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         """``_apply`` written into ``x`` (ops with ``pointwise = True``)."""
