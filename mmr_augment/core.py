@@ -242,6 +242,14 @@ class Perturbation(nn.Module):
         """Validate a batch for this op; returns it in the form ``apply_batch`` takes."""
         return x
 
+    def gain_offset(self, params: Params, x: Any = None) -> tuple[Any, Any] | None:
+        """``(gain, offset)`` when this call maps ``x`` to ``clamp(gain * x + offset, 0, 1)``
+        with a per-sample ``gain >= 0`` (float64, broadcastable to ``x``), else ``None``
+        (the default). ``x=None`` asks whether they are known without reading the batch (a
+        brightness gain is; a contrast around the image's mean is not). Lets a chain fold a run
+        of such ops into one multiply-add and one clamp."""
+        return None
+
     def output_in_unit_range(self, params: Params, input_in_range: bool) -> bool:
         """Whether ``apply_batch(x, params)`` is known to lie in ``[0, 1]`` (given whether
         ``x`` was); lets a ``Sequential`` pass ``in_range`` on. ``False`` unless overridden."""

@@ -88,6 +88,12 @@ class WindowLevel(ImagePerturbation):
     def _apply_inplace(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         return window_level_(x, params["center"], params["width"])
 
+    def gain_offset(self, params: Params, x: torch.Tensor | None = None):
+        if self.value_range != (0.0, 1.0):
+            return None
+        width = params["width"].double().view(-1, 1, 1, 1)
+        return 1.0 / width, 0.5 - params["center"].double().view(-1, 1, 1, 1) / width
+
 
 class Invert(ImagePerturbation):
     """Intensity inversion ``1 - x``: a MONOCHROME1 image read as MONOCHROME2 (or back).

@@ -129,6 +129,12 @@ class Contrast(ImagePerturbation):
     def _apply_inplace(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         return torch.addcmul(*self._offset_and_factor(x, params), out=x)
 
+    def gain_offset(self, params: Params, x: torch.Tensor | None = None):
+        if x is None or self.value_range != (0.0, 1.0):
+            return None  # the offset needs the image's mean
+        offset, _, factor = self._offset_and_factor(x, params)
+        return factor.double(), offset.double()
+
     def _offset_and_factor(self, x: torch.Tensor, params: Params):
         """``(mean * (1 - factor), x, factor)``: the arguments of the one ``addcmul``."""
         factor = per_sample(params["factor"], x)
@@ -187,3 +193,8 @@ class Brightness(ImagePerturbation):
 
     def _apply_inplace(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         return x.mul_(per_sample(params["factor"], x))
+
+    def gain_offset(self, params: Params, x: torch.Tensor | None = None):
+        if self.value_range != (0.0, 1.0):
+            return None
+        return params["factor"].double().view(-1, 1, 1, 1), torch.zeros(1, dtype=torch.float64)

@@ -114,3 +114,33 @@ def test_policy_images_equal_the_image_op_alone_and_input_kept():
     perturbed = (out.images != x).flatten(1).any(1)
     assert 0 < int(perturbed.sum()) < len(x)
     assert torch.equal(out.images[perturbed], whole[perturbed])
+
+
+AFFINE_TOLERANCE = {torch.float32: 1e-6, torch.float64: 1e-14}
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("c", [1, 3])
+def test_folded_contrast_brightness_window_match_the_chain_within_rounding(dtype, c):
+    ops = [ma.GaussianNoise(std=0.1), ma.Contrast(factor=(0.3, 1.8)),
+           ma.Brightness(factor=(0.5, 1.6)), ma.WindowLevel(width=(0.5, 1.0)),
+           ma.Brightness(factor=(0.5, 1.6))]
+    seq = ma.Sequential(ops)
+    x = image(b=8, c=c, dtype=dtype)
+    params = seq.sample(len(x), 11)
+    y = seq.apply(x, params)
+    ref = one_by_one(seq.ops, x, params["ops"])
+    atol = AFFINE_TOLERANCE.get(dtype, 0.0)  # half types are not folded: bit-identical
+    torch.testing.assert_close(y, ref, rtol=0, atol=atol)
+    assert y.min() >= 0 and y.max() <= 1
+    clipped = (ref == 0) | (ref == 1)  # clamps fold exactly: clipped pixels stay clipped
+    assert torch.equal(y[clipped], ref[clipped]) or dtype not in AFFINE_TOLERANCE
+
+
+def test_a_gated_off_sample_stops_the_fold():
+    seq = ma.Sequential([ma.GaussianNoise(std=0.1), ma.Contrast(factor=(0.3, 1.8)),
+                         ma.Brightness(factor=(0.5, 1.6), p=0.5)])
+    x = image(b=8)
+    params = seq.sample(len(x), 2)
+    assert not params["ops"][2]["gate"].all()
+    assert torch.equal(seq.apply(x, params), one_by_one(seq.ops, x, params["ops"]))
