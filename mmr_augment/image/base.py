@@ -48,9 +48,10 @@ def known_in_unit_range(x: Any) -> bool:
         >>> _ = y.mul_(2.0); known_in_unit_range(y)
         False
     """
+    if torch.compiler.is_compiling():
+        return False
     last = _LAST_IN_RANGE.get()
-    return (last is not None and not torch.compiler.is_compiling() and last[0]() is x
-            and x._version == last[1])
+    return last is not None and last[0]() is x and x._version == last[1]
 
 
 def _remember_in_range(y: torch.Tensor) -> None:
