@@ -6,8 +6,9 @@ corruption's ``apply(img, severity)``, then ``convert("L")``. mmr runs the ``med
 protocol (:mod:`mmr_augment.medmnistc`) on the whole batch (``--batch``, default 64), sampling
 included (the op is built once, outside the timing). Strength: mean absolute change from
 the clean image, mmr / MedMNIST-C (1 = same).
-Timings are interleaved (theirs, ours, per cell, ``--repeats`` rounds); the table gives the
-median speed-up and its min-max over rounds.
+Timings are interleaved (theirs and ours per cell, the order alternating between rounds,
+``--repeats`` rounds after ``--warmup`` untimed ones); the table gives the median speed-up
+and its min-max over rounds.
 
 Images: ``--dicom`` (a CR radiograph; default pydicom's ``CR_small.dcm`` test file when it is
 available) tiled with synthetic films from :func:`mmr_augment.synthetic.generate`, or the PNGs
@@ -89,6 +90,19 @@ def ours(op, x: torch.Tensor, seed: int) -> torch.Tensor:
     return op.apply(x, op.sample(len(x), torch.Generator().manual_seed(seed)))
 
 
+def measure(corruptor, op, images: np.ndarray, x: torch.Tensor, severity: int, seed: int,
+            ours_first: bool) -> tuple[dict[str, float], dict[str, object]]:
+    """One interleaved cell: seconds and output of MedMNIST-C's and mmr's call, in that order
+    (``ours_first``: the other order)."""
+    took, out = {}, {}
+    for who in (("ours", "theirs") if ours_first else ("theirs", "ours")):
+        t0 = time.perf_counter()
+        out[who] = (theirs(corruptor, images, severity) if who == "theirs"
+                    else ours(op, x, seed))
+        took[who] = time.perf_counter() - t0
+    return took, out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--deps", help="folder MedMNIST-C and its dependencies are in")
@@ -97,6 +111,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--size", type=int, default=224)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--warmup", type=int, default=1,
+                        help="untimed rounds first (first-call costs: thread pools, caches)")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -107,20 +123,25 @@ def main() -> None:
     clean = images.astype(np.float64) / 255
     ops = {(n, s): medmnistc_op(n, s) for n in CHEST_CORRUPTIONS for s in range(1, 6)}
     speed, ratio = {}, {}
-    for r in range(args.repeats):
+    start = time.perf_counter()
+    for r in range(-args.warmup, args.repeats):  # r < 0: warm-up rounds, not counted
+        t_round = time.perf_counter()
         for name in CHEST_CORRUPTIONS:
             for s in range(1, 6):
-                t0 = time.perf_counter()
-                ref = theirs(corruptors[name], images, s)
-                t1 = time.perf_counter()
-                got = ours(ops[(name, s)], x, seed=r)
-                t2 = time.perf_counter()
-                speed.setdefault((name, s), []).append((t1 - t0) / (t2 - t1))
+                # theirs first on even rounds, ours first on odd ones: no fixed order effect
+                took, out = measure(corruptors[name], ops[(name, s)], images, x, s,
+                                    seed=max(r, 0), ours_first=r % 2 == 1)
+                ref, got = out["theirs"], out["ours"]
+                if r >= 0:
+                    speed.setdefault((name, s), []).append(took["theirs"] / took["ours"])
                 if r == 0:
                     mine = (got[:, 0].double() - torch.from_numpy(clean)).abs().mean().item()
                     base = np.abs(ref / 255 - clean).mean()
                     ratio[(name, s)] = mine / base if base else float("nan")
-    print(f"batch {len(images)}, {args.size} px, {args.threads} threads, {args.repeats} rounds")
+        kind = "warm-up round" if r < 0 else f"round {r + 1}/{args.repeats}"
+        print(f"{kind}: {time.perf_counter() - t_round:.0f} s", flush=True)
+    print(f"batch {len(images)}, {args.size} px, {args.threads} threads, {args.repeats} rounds "
+          f"after {args.warmup} warm-up, {time.perf_counter() - start:.0f} s")
     print("| corruption | speed-up s1..s5 (median [min-max]) | strength ratio s1..s5 |")
     print("|---|---|---|")
     for name in CHEST_CORRUPTIONS:
