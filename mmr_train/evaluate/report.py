@@ -28,6 +28,7 @@ ROWS = (
     ("relative_error", "Relative error, all families (pts)", 100),
     ("medmnistc_be", "MedMNIST-C BE, all families (reference = 1)", 1),
     ("medmnistc_rbe", "MedMNIST-C rBE, all families (reference = 1)", 1),
+    ("medmnistc_be_image", "MedMNIST-C BE, image families (reference = 1)", 1),
     ("medmnistc_rbe_image", "MedMNIST-C rBE, image families (reference = 1)", 1),
     ("image_only_accuracy", "Image-only accuracy (%)", 100),
     ("text_only_accuracy", "Text-only accuracy (%)", 100),
