@@ -32,6 +32,7 @@ import torch
 
 from ..core import REGISTRY, Perturbation
 from ..errors import InputError
+from ..medmnistc import CHEST_CORRUPTIONS
 
 #: Gamma applied to the phantom for each exposure: ``film = phantom ** gamma``. The bright
 #: film's anatomy sits where a bright CR chest film's does (median of the body ~0.8, lungs ~0.6).
@@ -42,8 +43,7 @@ LOW, HIGH = 0.01, 0.99
 #: saturates 0.22 of the normal film, so none of ours may do more, on a film of any exposure.
 SEVERITY5_BOUND = 0.2
 #: Ops whose severity tables are MedMNIST-C's chest rows (kept as published, whatever they clip).
-MEDMNISTC_OPS = frozenset({"Pixelate", "JPEG", "GaussianNoise", "SpeckleNoise", "ImpulseNoise",
-                           "PoissonNoise", "GaussianBlur", "Brightness", "Contrast", "Gamma"})
+MEDMNISTC_OPS = frozenset(c.op_name for c in CHEST_CORRUPTIONS.values())
 CR_FILM = "RG1_UNCR.dcm"  # pydicom-data: a CR chest film (MONOCHROME1, bright once inverted)
 
 
