@@ -108,11 +108,17 @@ def demo_markdown(results: dict[str, Any]) -> str:
                          "image-only acc", "text-only acc", "i2r MR degr.", "r2i MR degr."]),
         "",
         "## How to read this", "",
-        "- Accuracy is per-observation binary accuracy at p = 0.5, macro over observations "
-        "(AUC likewise); the linear probe is fitted on the source training studies' fused "
-        "embeddings and never on test data.",
+        "- Accuracy is per-observation binary accuracy at p = 0.5, macro over the observations "
+        "with both classes among the test studies (AUC likewise; an observation with no "
+        "positive case is not measurable and left out); the linear probe is fitted on the "
+        "source training studies' fused embeddings and never on test data.",
         "- Relative error: error above clean averaged over severities 1-5 (MedMNIST-C style, "
         "not normalised by the baseline).",
+        "- BE / rBE: MedMNIST-C's balanced error (1 - balanced accuracy, mean over labels) "
+        "averaged over severities, divided by the reference model's (BE), and its rise above "
+        "clean divided by the reference's rise (rBE), per family then averaged; the reference "
+        "is the baseline of the same seed (MedMNIST-C uses AlexNet), so the baseline scores 1 "
+        "wherever the ratio is defined.",
         "- Retrieval degradation: perturbed mean rank minus clean mean rank (both sides "
         "corrupted at severity 3, every family in turn); the family table's \"MR degr.\" "
         "columns corrupt one family's modality only, every study, at severity 3.",
