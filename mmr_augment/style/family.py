@@ -160,6 +160,10 @@ class StyleFamily(ImagePerturbation):
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         index, y = params["index"], x
         for key, member in params["members"].items():
+            if torch.compiler.is_compiling():  # one graph: the member on all, picked by mask
+                chosen = (index == int(key)).to(x.device).view(-1, 1, 1, 1)
+                y = torch.where(chosen, self.styles[int(key)].apply_batch(x, member), y)
+                continue
             rows = (index == int(key)).nonzero().flatten()
             if rows.numel():
                 part = self.styles[int(key)].apply_batch(
