@@ -144,3 +144,17 @@ def test_a_gated_off_sample_stops_the_fold():
     params = seq.sample(len(x), 2)
     assert not params["ops"][2]["gate"].all()
     assert torch.equal(seq.apply(x, params), one_by_one(seq.ops, x, params["ops"]))
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+def test_fused_chain_on_cuda_equals_each_op_alone_there(dtype):
+    seq = ma.Sequential(pointwise_chain(0.7))
+    x = image(dtype=dtype).cuda()
+    kept = x.clone()
+    params = seq.sample(len(x), 7)
+    y = seq.apply(x, params)
+    ref = one_by_one(seq.ops, x, params["ops"])
+    atol = AFFINE_TOLERANCE.get(dtype, 0.0)
+    torch.testing.assert_close(y, ref, rtol=0, atol=atol)
+    assert torch.equal(x, kept)
