@@ -81,13 +81,32 @@ class GaussianNoise(ImagePerturbation):
         if rgb:
             return rgb_round_trip(torch.addcmul(x, noise, per_sample(params["std"], x)))
         # one fused pass, written into the noise buffer (made here): no new batch
-        return torch.addcmul(x, noise, per_sample(params["std"], x), out=noise)
+        return add_scaled_noise(x, noise, params["std"], out=noise)
 
     def _apply_inplace(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         if self.grey_as_rgb and x.shape[1] == 1:
             return self._apply(x, params)  # three noisy channels back to one: a new batch
         noise = normal(params["seed"], tuple(x.shape[1:]), x.device).to(x.dtype)
-        return x.addcmul_(noise, per_sample(params["std"], x))
+        return add_scaled_noise(x, noise, params["std"], out=x)
+
+
+def add_scaled_noise(x: torch.Tensor, noise: torch.Tensor, std: torch.Tensor,
+                     out: torch.Tensor) -> torch.Tensor:
+    """``x + noise * std`` per sample (``torch.addcmul``), written into ``out`` (``x`` or
+    ``noise``). Contiguous batches go through ``(B, C*H*W)`` views: the same kernel and
+    values, several times faster on the CPU than the 4-D broadcast of a ``(B, 1, 1, 1)`` std.
+
+    Example:
+        >>> x, noise = torch.zeros(2, 1, 2, 2), torch.ones(2, 1, 2, 2)
+        >>> add_scaled_noise(x, noise, torch.tensor([0.5, 2.0]), out=noise)[:, 0, 0, 0]
+        tensor([0.5000, 2.0000])
+    """
+    std = per_sample(std, x)
+    if x.is_contiguous() and noise.is_contiguous() and out.is_contiguous():
+        b = len(x)
+        torch.addcmul(x.view(b, -1), noise.view(b, -1), std.view(b, 1), out=out.view(b, -1))
+        return out
+    return torch.addcmul(x, noise, std, out=out)
 
 
 class PoissonNoise(ImagePerturbation):
