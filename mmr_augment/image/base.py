@@ -163,6 +163,25 @@ def _check_range(x: torch.Tensor, owner: str, value_range: tuple[float, float]) 
             f"`with mmr_augment.clamp_out_of_range():`")
 
 
+def where_per_sample(gate: torch.Tensor, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """``y`` for the samples whose ``(B,)`` ``gate`` is set, ``x`` for the others.
+
+    Contiguous batches go through ``(B, C*H*W)`` views: the same values as the 4-D
+    ``torch.where``, several times faster on the CPU than broadcasting a ``(B, 1, 1, 1)`` gate.
+
+    Example:
+        >>> where_per_sample(torch.tensor([True, False]), torch.ones(2, 1, 1, 2),
+        ...                  torch.zeros(2, 1, 1, 2)).flatten(1)
+        tensor([[1., 1.],
+                [0., 0.]])
+    """
+    gate = gate.to(x.device)
+    if y.is_contiguous() and x.is_contiguous() and y.shape == x.shape:
+        b = len(x)
+        return torch.where(gate.view(b, 1), y.view(b, -1), x.view(b, -1)).view(x.shape)
+    return torch.where(gate.view(-1, 1, 1, 1), y, x)
+
+
 def per_sample(t: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """A ``(B,)`` param as ``(B, 1, 1, 1)`` on ``x``'s device and dtype."""
     return t.to(device=x.device, dtype=x.dtype).view(-1, 1, 1, 1)
@@ -247,7 +266,7 @@ class ImagePerturbation(Perturbation, abstract=True):
         y = y.to(x.dtype)
         gate = params["gate"]
         if not all_on(gate):
-            y = torch.where(gate.to(x.device).view(-1, 1, 1, 1), y, x)
+            y = where_per_sample(gate, y, x)
         if self.output_in_unit_range(params, in_range):
             _remember_in_range(y)
         return y
