@@ -91,10 +91,11 @@ class GaussianNoise(ImagePerturbation):
 
 
 def add_scaled_noise(x: torch.Tensor, noise: torch.Tensor, std: torch.Tensor,
-                     out: torch.Tensor) -> torch.Tensor:
+                     out: torch.Tensor | None = None) -> torch.Tensor:
     """``x + noise * std`` per sample (``torch.addcmul``), written into ``out`` (``x`` or
-    ``noise``). Contiguous batches go through ``(B, C*H*W)`` views: the same kernel and
-    values, several times faster on the CPU than the 4-D broadcast of a ``(B, 1, 1, 1)`` std.
+    ``noise``) unless autograd tracks ``x``. Contiguous batches go through ``(B, C*H*W)``
+    views: the same kernel and values, several times faster on the CPU than the 4-D broadcast
+    of a ``(B, 1, 1, 1)`` std.
 
     Example:
         >>> x, noise = torch.zeros(2, 1, 2, 2), torch.ones(2, 1, 2, 2)
@@ -102,10 +103,13 @@ def add_scaled_noise(x: torch.Tensor, noise: torch.Tensor, std: torch.Tensor,
         tensor([0.5000, 2.0000])
     """
     std = per_sample(std, x)
-    if x.is_contiguous() and noise.is_contiguous() and out.is_contiguous():
+    if out is not None and torch.is_grad_enabled() and x.requires_grad:
+        out = None  # out= does not take part in autograd
+    if x.is_contiguous() and noise.is_contiguous() and (out is None or out.is_contiguous()):
         b = len(x)
-        torch.addcmul(x.view(b, -1), noise.view(b, -1), std.view(b, 1), out=out.view(b, -1))
-        return out
+        y = torch.addcmul(x.view(b, -1), noise.view(b, -1), std.view(b, 1),
+                          out=None if out is None else out.view(b, -1))
+        return y.view(x.shape)
     return torch.addcmul(x, noise, std, out=out)
 
 
