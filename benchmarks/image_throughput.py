@@ -25,6 +25,7 @@ kornia's ``RandomBrightness`` adds ``factor - 1`` where mmr and MONAI multiply b
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
@@ -196,9 +197,10 @@ def main() -> None:
                    generator=torch.Generator().manual_seed(0))
     pipeline, single, mops = runners(args.size, args.severity, args.compile)
     strength = "ranges" if args.severity is None else f"severity {args.severity}"
+    malloc = {k: v for k, v in os.environ.items() if k.startswith("MALLOC_") or k == "LD_PRELOAD"}
     print(f"batch {args.batch} x 1 x {args.size} x {args.size} float32, {args.threads} threads,"
           f" {strength}, {args.repeats} interleaved rounds (median, 25-75th percentile),"
-          f" torch {torch.__version__}\n")
+          f" torch {torch.__version__}, allocator settings {malloc or 'default'}\n")
     if args.compile:
         t0 = time.perf_counter()
         pipeline["mmr Sequential, torch.compile"](x)
