@@ -17,22 +17,21 @@ Example:
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+
+from ..cli import add_paths
 
 HELP = "evaluate a checkpoint: cross-domain probe, corruptions, missing modality, retrieval"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``eval`` subcommand's arguments."""
-    parser.add_argument("--checkpoint", required=True, type=Path,
-                        help="a step_*.pt file or an mmr-train fit run folder (latest checkpoint)")
-    parser.add_argument("--train-manifest", required=True, type=Path,
-                        help="CSV / JSONL manifest with labels: the probe is fitted on it")
-    parser.add_argument("--test-manifest", required=True, type=Path,
-                        help="CSV / JSONL manifest with labels: scored per domain")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="folder for results.json, report.md and figures/ (default: none, "
-                             "print only)")
+    add_paths(parser, {
+        "--checkpoint": "a step_*.pt file or an mmr-train fit run folder (latest checkpoint)",
+        "--train-manifest": "CSV / JSONL manifest with labels: the probe is fitted on it",
+        "--test-manifest": "CSV / JSONL manifest with labels: scored per domain"},
+        required=True)
+    add_paths(parser, {"--out": "folder for results.json, report.md and figures/ (default: "
+                                "none, print only)"})
     parser.add_argument("--robustness-n", type=int, default=128,
                         help="test studies used for corruption, missing-modality, retrieval "
                              "(default: %(default)s)")
