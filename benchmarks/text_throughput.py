@@ -26,8 +26,7 @@ import torch
 from text_safety import load_reports, nlpaug_ops, run_nlpaug, text_ops
 
 import mmr_augment as ma
-from mmr_augment.text._drops import _layout
-from mmr_augment.text.parse import parse, set_parse_cache_size
+from mmr_augment.text import clear_layout_cache, parse, set_parse_cache_size
 
 #: Family op -> nlpaug op of ``text_safety.nlpaug_ops`` it is compared with.
 NEAREST = {
@@ -113,7 +112,7 @@ def visits(texts: list[str], batch: int, rounds: int = 3) -> list[str]:
     aug = nlpaug_ops()["nlpaug RandomWordAug(delete)"]
     ratios: dict[int, list[float]] = {1: [], 2: [], 10: []}
     for r in range(rounds):
-        _layout.cache_clear()
+        clear_layout_cache()
         for visit in range(1, 11):
             start = CLOCK()
             for c in chunks:

@@ -14,16 +14,44 @@ from ..errors import ConfigError
 from ._kernels.poisson import poisson_counts
 from .base import ImagePerturbation, per_sample
 
-__all__ = ["GaussianNoise", "PoissonNoise", "SpeckleNoise", "ImpulseNoise"]
+__all__ = ["GaussianNoise", "PoissonNoise", "SpeckleNoise", "ImpulseNoise", "rgb_round_trip"]
 
 LUMA = (0.299, 0.587, 0.114)  # ITU-R 601 weights of PIL's convert("L")
+
+
+def rgb_round_trip(y: torch.Tensor) -> torch.Tensor:
+    """The noisy channels ``(B, 3, H, W)`` of a grey image's RGB copy, each clipped to
+    ``[0, 1]``, back to one channel by PIL's luma ``.299 R + .587 G + .114 B``.
+
+    This is what MedMNIST-C does to a grey radiograph (``convert("RGB")``, noise per channel,
+    ``np.clip``, ``convert("L")``). Away from black and white it equals noise with the std
+    times :data:`~mmr_augment.medmnistc.LUMA_NOISE_SCALE` on one channel; near them each
+    channel is clipped on its own, which a single channel cannot copy (at a black pixel the
+    mean change is 1.5x that of the single-channel equivalent). Costs three noise draws.
+    Clips ``y`` in place (the ops pass a fresh tensor).
+
+    Example:
+        >>> y = torch.tensor([[-0.2, 0.5, 0.5]]).view(1, 3, 1, 1)  # red below black
+        >>> round(rgb_round_trip(y).item(), 4)  # .299 * 0 + .587 * .5 + .114 * .5
+        0.3505
+    """
+    y = y.clamp_(0.0, 1.0)
+    # three fused passes: about 5x faster than a weighted sum over the channel dimension
+    return (y[:, :1] * LUMA[0]).add_(y[:, 1:2], alpha=LUMA[1]).add_(y[:, 2:], alpha=LUMA[2])
+
+
+def _flag(op: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{op}: grey_as_rgb must be True or False, got {value!r}")
+    return value
 
 
 class GaussianNoise(ImagePerturbation):
     """Additive Gaussian noise; ``std`` is relative to the value range.
 
     Severity (MedMNIST-C chest X-ray): std .04 .08 .12 .18 .26. The noise is regenerated from a
-    per-sample seed, never stored.
+    per-sample seed, never stored. ``grey_as_rgb=True`` corrupts a grey image as MedMNIST-C
+    does, through its RGB copy (see :func:`rgb_round_trip`).
 
     Example:
         >>> op = GaussianNoise(std=(0.02, 0.1), p=0.5)
@@ -36,17 +64,21 @@ class GaussianNoise(ImagePerturbation):
     family = "gaussian_noise"
     severity_table = {"std": (0.04, 0.08, 0.12, 0.18, 0.26)}
 
-    def __init__(self, std=(0.01, 0.1), *, p: float = 1.0, severity: int | None = None,
-                 value_range=(0.0, 1.0)) -> None:
+    def __init__(self, std=(0.01, 0.1), *, grey_as_rgb: bool = False, p: float = 1.0,
+                 severity: int | None = None, value_range=(0.0, 1.0)) -> None:
         super().__init__(p=p, severity=severity, value_range=value_range)
         self.std = self.spec("std", std, low=0.0, high=1.0)
+        self.grey_as_rgb = _flag("GaussianNoise", grey_as_rgb)
 
     def _sample(self, batch_size: int, generator: torch.Generator) -> Params:
         return {**super()._sample(batch_size, generator), "seed": draw_seeds(batch_size, generator)}
 
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
-        noise = normal(params["seed"], tuple(x.shape[1:]), x.device).to(x.dtype)
-        return torch.addcmul(x, noise, per_sample(params["std"], x))  # one fused pass
+        rgb = self.grey_as_rgb and x.shape[1] == 1
+        noise = normal(params["seed"], (3 if rgb else x.shape[1], *x.shape[2:]),
+                       x.device).to(x.dtype)
+        y = torch.addcmul(x, noise, per_sample(params["std"], x))  # one fused pass
+        return rgb_round_trip(y) if rgb else y
 
 
 class PoissonNoise(ImagePerturbation):
@@ -57,6 +89,7 @@ class PoissonNoise(ImagePerturbation):
     scale. Severity (MedMNIST-C "shot"): photons 60 25 18 10 5. Counts come from a batched,
     seed-driven sampler: NumPy's exact ``Generator.poisson``, one generator per sample seeded
     from the params' seed (``mmr_augment.image._kernels.poisson``), on a thread pool.
+    ``grey_as_rgb=True`` corrupts a grey image through its RGB copy (:func:`rgb_round_trip`).
 
     Example:
         >>> op = PoissonNoise(photons=(5, 60), read_std=0.01)
@@ -71,11 +104,12 @@ class PoissonNoise(ImagePerturbation):
     family = "poisson_noise"
     severity_table = {"photons": (60, 25, 18, 10, 5)}
 
-    def __init__(self, photons=(5.0, 60.0), read_std=0.0, *, p: float = 1.0,
-                 severity: int | None = None, value_range=(0.0, 1.0)) -> None:
+    def __init__(self, photons=(5.0, 60.0), read_std=0.0, *, grey_as_rgb: bool = False,
+                 p: float = 1.0, severity: int | None = None, value_range=(0.0, 1.0)) -> None:
         super().__init__(p=p, severity=severity, value_range=value_range)
         self.photons = self.spec("photons", photons, low=0.01)
         self.read_std = self.spec("read_std", read_std, low=0.0, high=1.0)
+        self.grey_as_rgb = _flag("PoissonNoise", grey_as_rgb)
 
     def _sample(self, batch_size: int, generator: torch.Generator) -> Params:
         return {**super()._sample(batch_size, generator), "seed": draw_seeds(batch_size, generator)}
@@ -83,17 +117,20 @@ class PoissonNoise(ImagePerturbation):
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         photons = params["photons"].to(x.device).view(-1, 1, 1, 1)
         photons = photons.to(x.dtype)
-        y = poisson_counts(x * photons, params["seed"], stream=0).div_(photons)
-        if not params["read_std"].any():  # CPU params: skip drawing read noise that is all zero
-            return y
-        read = normal(params["seed"], tuple(x.shape[1:]), x.device, stream=2).to(x.dtype)
-        return y + per_sample(params["read_std"], x) * read
+        rgb = self.grey_as_rgb and x.shape[1] == 1
+        rate = (x * photons).expand(-1, 3, -1, -1).contiguous() if rgb else x * photons
+        y = poisson_counts(rate, params["seed"], stream=0).div_(photons)
+        if params["read_std"].any():  # CPU params: skip drawing read noise that is all zero
+            read = normal(params["seed"], tuple(y.shape[1:]), x.device, stream=2).to(x.dtype)
+            y = y + per_sample(params["read_std"], x) * read
+        return rgb_round_trip(y) if rgb else y
 
 
 class SpeckleNoise(ImagePerturbation):
     """Multiplicative speckle noise ``y = x + x * std * N(0, 1)`` (zero where the image is black).
 
-    Severity (MedMNIST-C): std .05 .15 .20 .35 .45.
+    Severity (MedMNIST-C): std .05 .15 .20 .35 .45. ``grey_as_rgb=True`` corrupts a grey
+    image through its RGB copy (:func:`rgb_round_trip`).
 
     Example:
         >>> op = SpeckleNoise(std=(0.05, 0.2))
@@ -107,17 +144,21 @@ class SpeckleNoise(ImagePerturbation):
     family = "speckle_noise"
     severity_table = {"std": (0.05, 0.15, 0.20, 0.35, 0.45)}
 
-    def __init__(self, std=(0.05, 0.3), *, p: float = 1.0, severity: int | None = None,
-                 value_range=(0.0, 1.0)) -> None:
+    def __init__(self, std=(0.05, 0.3), *, grey_as_rgb: bool = False, p: float = 1.0,
+                 severity: int | None = None, value_range=(0.0, 1.0)) -> None:
         super().__init__(p=p, severity=severity, value_range=value_range)
         self.std = self.spec("std", std, low=0.0, high=2.0)
+        self.grey_as_rgb = _flag("SpeckleNoise", grey_as_rgb)
 
     def _sample(self, batch_size: int, generator: torch.Generator) -> Params:
         return {**super()._sample(batch_size, generator), "seed": draw_seeds(batch_size, generator)}
 
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
-        noise = normal(params["seed"], tuple(x.shape[1:]), x.device).to(x.dtype)
-        return x + x * per_sample(params["std"], x) * noise
+        rgb = self.grey_as_rgb and x.shape[1] == 1
+        noise = normal(params["seed"], (3 if rgb else x.shape[1], *x.shape[2:]),
+                       x.device).to(x.dtype)
+        y = x + x * per_sample(params["std"], x) * noise
+        return rgb_round_trip(y) if rgb else y
 
 
 class ImpulseNoise(ImagePerturbation):

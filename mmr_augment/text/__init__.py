@@ -1,6 +1,7 @@
 """Clinical report text: parsing, lexicons, labeling and text perturbations."""
 
 from . import _extra_check  # noqa: F401  (first: a missing `text` extra names its install)
+from ._drops import clear_layout_cache
 from .labeler import OBSERVATIONS, UNMENTIONED, label, labels_kept, laterality, report_labels
 from .lexicon import (
     Lexicon,
@@ -24,7 +25,7 @@ __all__ = [
     "Lexicon", "abbreviations", "attribute_phrases", "finding_phrases", "hedges", "load_lexicon",
     "negation_triggers", "section_headers", "synonym_classes", "uncertainty_triggers",
     "wordnet_synonyms",
-    "mine_abbreviations", "write_abbreviation_file",
+    "clear_layout_cache", "mine_abbreviations", "write_abbreviation_file",
     "MAX_REPORT_CHARS", "find_headers", "parse", "parse_cache_info", "set_parse_cache_size",
     "PROTECTED", "Mention", "Report", "Section", "TokenFlag",
 ]

@@ -242,6 +242,24 @@ def _inert_array(report: Report, lex: CompiledLexicon) -> np.ndarray:
     return array
 
 
+def clear_layout_cache() -> None:
+    """Forget the memoised token layouts and drop verdicts of every report.
+
+    WordDropout and Typo memoise, per parsed report, which tokens they may touch and which
+    drops keep a sentence's reading; the memo fills as reports come back (over epochs). Clear
+    it to time or test the first visit of a report.
+
+    Example:
+        >>> from mmr_augment.text.parse import parse
+        >>> _ = inert_tokens(parse("No effusion."))
+        >>> clear_layout_cache()
+        >>> _layout.cache_info().currsize
+        0
+    """
+    _layout.cache_clear()
+    _inert_array.cache_clear()
+
+
 def kept_drops(report: Report, drops: list[int], lexicon: CompiledLexicon | None = None
                ) -> list[int] | None:
     """The dropped token indices (ascending; whole words inside sentences) whose sentences

@@ -3,15 +3,16 @@ another.
 
 ``mmr-train eval --checkpoint CKPT --train-manifest A.csv --test-manifest B.csv [--out DIR]``
 prints the headline metrics and, with ``--out``, writes ``results.json``, ``report.md`` and
-``figures/`` there.
+``figures/`` there. ``--reference-checkpoint REF`` adds MedMNIST-C's BE and rBE per corruption
+family and overall, normalised by REF's balanced errors (``corruption.medmnistc``).
 
 Example:
     >>> import argparse
     >>> parser = argparse.ArgumentParser(); add_arguments(parser)
     >>> args = parser.parse_args(["--checkpoint", "run", "--train-manifest", "a.csv",
     ...                           "--test-manifest", "b.csv"])
-    >>> args.robustness_n, args.severities, args.out
-    (128, [1, 2, 3, 4, 5], None)
+    >>> args.robustness_n, args.severities, args.out, args.reference_checkpoint
+    (128, [1, 2, 3, 4, 5], None, None)
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--severities", type=int, nargs="+", default=[1, 2, 3, 4, 5],
                         choices=range(1, 6), metavar="S",
                         help="corruption severities, 1-5 (default: 1 2 3 4 5)")
+    parser.add_argument("--reference-checkpoint", type=Path, default=None,
+                        help="a checkpoint (file or run folder) to normalise MedMNIST-C's "
+                             "BE / rBE by, as MedMNIST-C does by AlexNet: scored with its own "
+                             "probe on the same corrupted studies (default: none, no BE / rBE)")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu",
                         help="evaluation device (auto: CUDA when available; default: "
                              "%(default)s)")
@@ -56,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         device = "cuda" if torch.cuda.is_available() else "cpu"
     result = evaluate(args.checkpoint, args.train_manifest, args.test_manifest, out=args.out,
                       robustness_n=args.robustness_n, severities=args.severities,
-                      device=device, progress=True)
+                      device=device, progress=True, reference=args.reference_checkpoint)
     for key, value in headline(result).items():
         print(f"{key:32s} {fmt(value)}")
     if args.out is not None:

@@ -8,6 +8,9 @@ relative errors and degradations:
   image-encoder features.
 - ``clean_accuracy``: the robustness set, both modalities; ``corrupted_accuracy_s3plus``:
   mean over families and severities >= 3; ``relative_error`` (all families), and per modality.
+- ``clean_balanced_error``: the robustness set's balanced error (MedMNIST-C's error);
+  ``medmnistc_be`` / ``medmnistc_rbe`` (all families) and ``..._image`` (the image families,
+  MedMNIST-C's own set): its BE and rBE against the reference model, None without one.
 - ``image_only_accuracy`` / ``text_only_accuracy``: missing-modality probe accuracy.
 - ``{i2r,r2i}_{R@1,R@5,R@10}``, ``..._mean_rank`` and ``..._mean_rank_perturbed``,
   ``..._degradation`` (perturbed minus clean mean rank); ``..._within_mean_rank`` and
@@ -56,6 +59,11 @@ def headline(result: EvaluationResult) -> dict[str, float | None]:
     h["relative_error"] = cor.mean_relative_error.all
     h["relative_error_image"] = cor.mean_relative_error.image
     h["relative_error_text"] = cor.mean_relative_error.text
+    h["clean_balanced_error"] = cor.clean_balanced_error
+    mc = cor.medmnistc
+    for key in ("be", "rbe"):
+        h[f"medmnistc_{key}"] = getattr(mc, key).all if mc else None
+        h[f"medmnistc_{key}_image"] = getattr(mc, key).image if mc else None
     h["image_only_accuracy"] = miss.image_only.accuracy
     h["text_only_accuracy"] = miss.text_only.accuracy
     ret, within = result.retrieval, result.retrieval.within_domain

@@ -32,8 +32,9 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -139,35 +140,47 @@ def balanced_error(probs: torch.Tensor, labels: torch.Tensor, threshold: float =
 
 def medmnistc_scores(errors: dict[str, Sequence[float]], clean_error: float,
                      reference_errors: dict[str, Sequence[float]],
-                     reference_clean_error: float) -> dict[str, dict[str, float] | float]:
+                     reference_clean_error: float) -> dict[str, Any]:
     """BE and rBE per corruption and their means, MedMNIST-C's way (its ``Evaluator``).
 
     ``errors[c]`` holds the model's balanced errors at each severity of corruption ``c``;
     ``reference_*`` the reference model's. ``BE_c = mean_s err_s / mean_s ref_s`` and
     ``rBE_c = (mean_s err_s - clean) / (mean_s ref_s - ref_clean)``; 1 is the reference's
-    level, lower is more robust.
+    level, lower is more robust. Where the reference cannot normalise (its mean error is 0 for
+    BE, or equals its clean error for rBE) the value is None, and the means ``be`` / ``rbe``
+    are over the corruptions where it is defined (None when it is nowhere).
 
     Example:
         >>> got = medmnistc_scores({"blur": [0.2, 0.4]}, 0.1, {"blur": [0.3, 0.5]}, 0.2)
         >>> got["be"], got["rbe"]
         (0.75, 1.0)
+        >>> medmnistc_scores({"blur": [0.2]}, 0.1, {"blur": [0.2]}, 0.2)["rbe_per_corruption"]
+        {'blur': None}
     """
-    be, rbe = {}, {}
+    be: dict[str, float | None] = {}
+    rbe: dict[str, float | None] = {}
     for name, errs in errors.items():
-        if name not in reference_errors or not errs:
+        if name not in reference_errors or not errs or not reference_errors[name]:
             raise InputError(f"medmnistc_scores: no errors for {name!r} in both the model and "
                              f"the reference; score them with the same corruption set")
         mean = sum(errs) / len(errs)
         ref = sum(reference_errors[name]) / len(reference_errors[name])
-        if ref <= 0 or ref == reference_clean_error:
-            raise InputError(f"medmnistc_scores: the reference's error on {name!r} is {ref} "
-                             f"(clean {reference_clean_error}); it cannot normalise; "
-                             f"pick a reference model that errs under this corruption")
-        be[name] = round(mean / ref, 12)
-        rbe[name] = round((mean - clean_error) / (ref - reference_clean_error), 12)
+        be[name] = round(mean / ref, 12) if ref > 0 else None
+        rise = ref - reference_clean_error
+        rbe[name] = round((mean - clean_error) / rise, 12) if abs(rise) > 1e-12 else None
     return {"be_per_corruption": be, "rbe_per_corruption": rbe,
-            "be": round(sum(be.values()) / len(be), 12),
-            "rbe": round(sum(rbe.values()) / len(rbe), 12)}
+            "be": defined_mean(be.values()), "rbe": defined_mean(rbe.values())}
+
+
+def defined_mean(values: Iterable[float | None]) -> float | None:
+    """The mean of the values that are not None (None when there are none).
+
+    Example:
+        >>> defined_mean([1.0, None, 2.0]), defined_mean([None])
+        (1.5, None)
+    """
+    kept = [v for v in values if v is not None]
+    return round(sum(kept) / len(kept), 12) if kept else None
 
 
 class CorruptionBank:

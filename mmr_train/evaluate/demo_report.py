@@ -113,6 +113,11 @@ def demo_markdown(results: dict[str, Any]) -> str:
         "embeddings and never on test data.",
         "- Relative error: error above clean averaged over severities 1-5 (MedMNIST-C style, "
         "not normalised by the baseline).",
+        "- BE / rBE: MedMNIST-C's balanced error (1 - balanced accuracy, mean over labels) "
+        "averaged over severities, divided by the reference model's (BE), and its rise above "
+        "clean divided by the reference's rise (rBE), per family then averaged; the reference "
+        "is the baseline of the same seed (MedMNIST-C uses AlexNet), so the baseline scores 1 "
+        "wherever the ratio is defined.",
         "- Retrieval degradation: perturbed mean rank minus clean mean rank (both sides "
         "corrupted at severity 3, every family in turn); the family table's \"MR degr.\" "
         "columns corrupt one family's modality only, every study, at severity 3.",

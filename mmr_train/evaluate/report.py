@@ -26,6 +26,10 @@ ROWS = (
     ("clean_accuracy", "Clean accuracy, robustness set (%)", 100),
     ("corrupted_accuracy_s3plus", "Corrupted accuracy, severity >= 3 (%)", 100),
     ("relative_error", "Relative error, all families (pts)", 100),
+    ("medmnistc_be", "MedMNIST-C BE, all families (reference = 1)", 1),
+    ("medmnistc_rbe", "MedMNIST-C rBE, all families (reference = 1)", 1),
+    ("medmnistc_be_image", "MedMNIST-C BE, image families (reference = 1)", 1),
+    ("medmnistc_rbe_image", "MedMNIST-C rBE, image families (reference = 1)", 1),
     ("image_only_accuracy", "Image-only accuracy (%)", 100),
     ("text_only_accuracy", "Text-only accuracy (%)", 100),
     ("i2r_R@1", "Image->report R@1 (%)", 100),
@@ -84,6 +88,13 @@ def family_table(runs: dict[str, Sequence[EvaluationResult]]) -> str:
              *(pm(rel[m][f], 100) for m in runs)] for f in first]
     head = ["family", "modality", *(f"acc s>=3 {m}" for m in runs),
             *(f"rel. err {m}" for m in runs)]
+    if all(r.corruption.medmnistc is not None for rs in runs.values() for r in rs):
+        for key in ("be", "rbe"):
+            got = {m: aggregate([{f: getattr(v, key) for f, v in
+                                  r.corruption.medmnistc.families.items()} for r in rs])
+                   for m, rs in runs.items()}
+            rows = [row + [pm(got[m][row[0]]) for m in runs] for row in rows]
+            head += [f"{'BE' if key == 'be' else 'rBE'} {m}" for m in runs]
     if all(v.retrieval_degradation is not None for v in first.values()):
         mr = {m: {f: [sum(getattr(r.corruption.families[f].retrieval_degradation, d)
                           for r in rs) / len(rs) for d in ("image_to_report", "report_to_image")]
@@ -101,8 +112,10 @@ def eval_markdown(result: EvaluationResult) -> str:
     domain_rows = [[d, "held-out" if d in cd.domains.held_out else "source",
                     fmt(v.macro.accuracy, 100), fmt(v.macro.auc, 100)]
                    for d, v in cd.per_domain.items()]
+    mc = result.corruption.medmnistc
     fam_rows = [[f, v.modality, *(fmt(a, 100) for a in v.accuracy.values()),
-                 fmt(v.relative_error, 100)]
+                 fmt(v.relative_error, 100),
+                 *((fmt(mc.families[f].be), fmt(mc.families[f].rbe)) if mc else ())]
                 for f, v in result.corruption.families.items()]
     sev = result.corruption.severities
     ret = result.retrieval
@@ -123,7 +136,9 @@ def eval_markdown(result: EvaluationResult) -> str:
         "## Cross-domain (fused embeddings, linear probe)", "",
         table(domain_rows, ["domain", "kind", "accuracy (%)", "AUC (%)"]), "",
         "## Corruptions (probe accuracy %, relative error in points)", "",
-        table(fam_rows, ["family", "modality", *(f"s{s}" for s in sev), "rel. err"]), "",
+        *medmnistc_note(result), table(fam_rows, ["family", "modality",
+                                                  *(f"s{s}" for s in sev), "rel. err",
+                                                  *(("BE", "rBE") if mc else ())]), "",
         "## Missing modality", "",
         table([[k, fmt(v.accuracy, 100), fmt(v.auc, 100)]
                for k, v in (("both", missing.both), ("image_only", missing.image_only),
@@ -136,6 +151,18 @@ def eval_markdown(result: EvaluationResult) -> str:
                          "MR degradation"]), "",
     ]
     return "\n".join(parts)
+
+
+def medmnistc_note(result: EvaluationResult) -> list[str]:
+    """The lines before the corruption table that say what BE / rBE are normalised by."""
+    mc, cor = result.corruption.medmnistc, result.corruption
+    if mc is None:
+        return []
+    return [f"BE and rBE are MedMNIST-C's (balanced error, normalised by the reference model "
+            f"`{mc.reference}`: 1 is its level, lower is more robust). Means over families: "
+            f"BE {fmt(mc.be.all)} (image {fmt(mc.be.image)}), rBE {fmt(mc.rbe.all)} (image "
+            f"{fmt(mc.rbe.image)}); clean balanced error {fmt(cor.clean_balanced_error)}, the "
+            f"reference's {fmt(mc.reference_clean_balanced_error)}.", ""]
 
 
 def write_eval_report(result: EvaluationResult, out: str | Path) -> dict[str, Path]:

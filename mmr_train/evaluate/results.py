@@ -223,13 +223,41 @@ class ModalityMeans(JsonResult):
 
 
 @dataclass
+class BalancedErrors(JsonResult):
+    """MedMNIST-C's two figures for one corruption family against the reference model (None:
+    the reference cannot normalise it, see :func:`~.corruption.medmnistc_scores`)."""
+
+    be: float | None
+    rbe: float | None
+
+
+@dataclass
+class MedMNISTCScores(JsonResult):
+    """BE and rBE the MedMNIST-C way (its ``Evaluator``): ``BE = mean_s err_s / mean_s ref_s``,
+    ``rBE = (mean_s err_s - err_clean) / (mean_s ref_s - ref_clean)`` per family, ``err`` the
+    balanced error; their means over the image families, the text families and all (over the
+    families where they are defined). 1 is the reference's level, lower is more robust.
+    ``reference``: the reference model's name (its checkpoint path, or ``"baseline"``)."""
+
+    reference: str
+    reference_clean_balanced_error: float
+    families: dict[str, BalancedErrors]
+    be: ModalityMeans
+    rbe: ModalityMeans
+
+
+@dataclass
 class Corruption(JsonResult):
-    """The corruption suite: clean scores, per-family scores and mean relative errors."""
+    """The corruption suite: clean scores, per-family scores and mean relative errors;
+    ``clean_balanced_error``: the clean set's balanced error (results.json files written before
+    it lack it); ``medmnistc``: BE / rBE against a reference model, when one was given."""
 
     clean: Scores
     severities: list[int]
     families: dict[str, FamilyScores]
     mean_relative_error: ModalityMeans
+    clean_balanced_error: float | None = field(default=None, metadata={"omit_none": True})
+    medmnistc: MedMNISTCScores | None = field(default=None, metadata={"omit_none": True})
 
 
 @dataclass

@@ -15,6 +15,11 @@ Protocol (fixed; nothing is tuned on evaluation data):
 - **Missing modality**: the same probe (fitted with both modalities) scores the fused
   embedding with the report absent (``image_only``), the image absent (``text_only``) or
   neither (``both``).
+- **MedMNIST-C's BE / rBE** (optional): every corruption's balanced error per severity is
+  kept; :func:`with_reference` adds BE and rBE against a reference model's
+  (:func:`reference_corruption`: the same probe protocol and corruption bank), MedMNIST-C's
+  AlexNet being whichever model the user names (``mmr-train eval --reference-checkpoint``;
+  the baseline in the demo).
 - **Retrieval**: image-to-report and report-to-image on the contrastive projections, clean
   and with both sides corrupted at ``retrieval_severity`` (:meth:`CorruptionBank.mixed`);
   with several domains in the robustness set, also within each domain (the gallery
@@ -29,6 +34,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -36,12 +42,20 @@ import torch
 
 from mmr_augment.errors import InputError
 
-from .corruption import SEVERITIES, CorruptionBank, balanced_error, relative_error
+from .corruption import (
+    SEVERITIES,
+    CorruptionBank,
+    balanced_error,
+    defined_mean,
+    medmnistc_scores,
+    relative_error,
+)
 from .data import EvalSet
 from .encoder import FrozenEncoder
 from .missing import missing_modality
 from .probe import LinearProbe, probe_metrics
 from .results import (
+    BalancedErrors,
     Corruption,
     CrossDomain,
     Degradation,
@@ -50,6 +64,7 @@ from .results import (
     DomainSplit,
     EvaluationResult,
     FamilyScores,
+    MedMNISTCScores,
     MissingModality,
     ModalityMeans,
     ProbeScores,
@@ -109,12 +124,14 @@ def corruption_suite(encoder: FrozenEncoder, probe: LinearProbe, bank: Corruptio
                      labels: torch.Tensor, names: Sequence[str], clean: Scores,
                      severities: Sequence[int] = SEVERITIES,
                      progress: Progress | None = None,
-                     retrieval: tuple[Directions[RankScores], int] | None = None) -> Corruption:
+                     retrieval: tuple[Directions[RankScores], int] | None = None,
+                     clean_balanced_error: float | None = None) -> Corruption:
     """Probe accuracy / AUC per family and severity, and each family's relative error.
 
     ``retrieval``: ``(clean retrieval metrics, severity)``; each family then also gets its
     mean-rank degradation (``retrieval_degradation``, per direction) at that severity, from
-    the same embeddings.
+    the same embeddings. ``clean_balanced_error``: the clean set's, kept in the result (the
+    BE / rBE of :func:`medmnistc_against` need it).
     """
     families: dict[str, FamilyScores] = {}
     for family, fam in bank.families.items():
@@ -142,7 +159,67 @@ def corruption_suite(encoder: FrozenEncoder, probe: LinearProbe, bank: Corruptio
         mean_re[kind] = sum(values) / len(values) if values else None
     every = [f.relative_error for f in families.values()]
     return Corruption(clean, list(severities), families,
-                      ModalityMeans(**mean_re, all=sum(every) / len(every) if every else None))
+                      ModalityMeans(**mean_re, all=sum(every) / len(every) if every else None),
+                      clean_balanced_error)
+
+
+def reference_corruption(encoder: FrozenEncoder, train: EvalSet, robust: EvalSet,
+                         bank: CorruptionBank, severities: Sequence[int] = SEVERITIES
+                         ) -> Corruption:
+    """The corruption suite alone of a reference model: its own probe, fitted on ``train``
+    like the evaluated model's, scored on ``bank`` (which holds ``robust``'s studies)."""
+    probe = LinearProbe.fit(encoder.embed(train.images, train.reports)["fused"], train.labels)
+    probs = probe.predict_proba(encoder.embed(bank.images, bank.texts)["fused"])
+    clean = Scores.from_json(probe_metrics(probs, robust.labels, robust.observations)["macro"])
+    return corruption_suite(encoder, probe, bank, robust.labels, robust.observations, clean,
+                            severities, clean_balanced_error=balanced_error(probs, robust.labels))
+
+
+def medmnistc_against(model: Corruption, reference: Corruption, name: str) -> MedMNISTCScores:
+    """MedMNIST-C's BE and rBE of ``model`` with ``reference`` as the normalising model (its
+    AlexNet), per family and as means; both suites must cover the same families and severities.
+
+    Example:
+        >>> fam = FamilyScores("image", None, {"1": 0.7}, {"1": None}, 0.1, {"1": 0.4})
+        >>> ref = FamilyScores("image", None, {"1": 0.6}, {"1": None}, 0.2, {"1": 0.5})
+        >>> mean = ModalityMeans(None, None, None)
+        >>> got = medmnistc_against(Corruption(Scores(.8, None), [1], {"blur": fam}, mean, 0.2),
+        ...                         Corruption(Scores(.8, None), [1], {"blur": ref}, mean, 0.25),
+        ...                         "alexnet")
+        >>> got.families["blur"], got.rbe.all
+        (BalancedErrors(be=0.8, rbe=0.8), 0.8)
+    """
+    if model.severities != reference.severities or list(model.families) != list(
+            reference.families):
+        raise InputError("medmnistc_against: the reference was scored on other severities or "
+                         "families; evaluate both with the same corruption set")
+    clean = (model.clean_balanced_error, reference.clean_balanced_error)
+    balanced = [f.balanced_error for c in (model, reference) for f in c.families.values()]
+    if None in clean or None in balanced:
+        raise InputError("medmnistc_against: a result without balanced errors (written before "
+                         "they were recorded); evaluate it again")
+    got = medmnistc_scores({n: list(f.balanced_error.values()) for n, f in model.families.items()},
+                           model.clean_balanced_error,
+                           {n: list(f.balanced_error.values())
+                            for n, f in reference.families.items()},
+                           reference.clean_balanced_error)
+    per = {n: BalancedErrors(got["be_per_corruption"][n], got["rbe_per_corruption"][n])
+           for n in model.families}
+    means = {}
+    for key in ("be", "rbe"):
+        by_kind = {kind: defined_mean(getattr(v, key) for n, v in per.items()
+                                      if model.families[n].modality == kind)
+                   for kind in ("image", "text")}
+        means[key] = ModalityMeans(**by_kind, all=got[key])
+    return MedMNISTCScores(name, reference.clean_balanced_error, per, means["be"], means["rbe"])
+
+
+def with_reference(result: EvaluationResult, reference: Corruption, name: str
+                   ) -> EvaluationResult:
+    """``result`` with its corruption suite's ``medmnistc`` BE / rBE against ``reference``."""
+    scores = medmnistc_against(result.corruption, reference, name)
+    return dataclasses.replace(result, corruption=dataclasses.replace(result.corruption,
+                                                                      medmnistc=scores))
 
 
 def _directions(metrics: dict[str, dict[str, float]]) -> Directions[RankScores]:
@@ -206,11 +283,13 @@ def evaluate_encoder(encoder: FrozenEncoder, train: EvalSet, test: EvalSet, *,
     if bank is None:
         bank = CorruptionBank(robust.images, robust.reports)
     missing = MissingModality.from_json(missing_modality(encoder, probe, robust))
-    retrieval = retrieval_suite(encoder, bank, encoder.embed(bank.images, bank.texts),
-                                retrieval_severity, robust.domains)
+    clean_emb = encoder.embed(bank.images, bank.texts)
+    retrieval = retrieval_suite(encoder, bank, clean_emb, retrieval_severity, robust.domains)
     corruption = corruption_suite(encoder, probe, bank, robust.labels, robust.observations,
                                   missing.both, severities, progress,
-                                  retrieval=(retrieval.clean, retrieval_severity))
+                                  retrieval=(retrieval.clean, retrieval_severity),
+                                  clean_balanced_error=balanced_error(
+                                      probe.predict_proba(clean_emb["fused"]), robust.labels))
     if progress:
         progress("retrieval")
     return EvaluationResult(list(test.observations), len(train), len(test), domains, missing,

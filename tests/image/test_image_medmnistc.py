@@ -42,8 +42,22 @@ def medmnistc_noise(level, name, value, n=200_000, seed=0):
     return np.asarray(Image.fromarray(rgb).convert("L"), dtype=np.float64)[:, 0] / 255
 
 
-def ours(name, severity, x):
-    return medmnistc_op(name, severity)(x, generator=1)
+def ours(name, severity, x, exact=False):
+    return medmnistc_op(name, severity, exact)(x, generator=1)
+
+
+def medmnistc_float_noise(level, name, value, n=200_000, seed=0):
+    """MedMNIST-C's noise through its RGB round trip up to the clip, before its 8-bit storage:
+    each channel clipped to [0, 1], luma back in floating point."""
+    rng = np.random.default_rng(seed)
+    img = np.full((n, 3), level)
+    if name == "gaussian_noise":
+        out = img + rng.normal(size=img.shape, scale=value)
+    elif name == "speckle_noise":
+        out = img + img * rng.normal(size=img.shape, scale=value)
+    else:
+        out = rng.poisson(img * value) / value
+    return np.clip(out, 0, 1) @ np.array([0.299, 0.587, 0.114])
 
 
 def test_table_is_medmnistc_chest_row_and_effective_values():
@@ -76,6 +90,51 @@ def test_noise_strength_matches_the_rgb_round_trip(name, severity, level):
     assert y.std().item() == pytest.approx(theirs.std(), rel=0.05)
     # their astype(uint8) truncates, a mean shift of about half a grey level
     assert abs(y.mean().item() - theirs.mean()) < 1.5 / 255
+
+
+@pytest.mark.parametrize("name,severity,level", [
+    ("gaussian_noise", 1, 0.0), ("gaussian_noise", 3, 0.03), ("gaussian_noise", 5, 1.0),
+    ("speckle_noise", 5, 0.95), ("speckle_noise", 3, 0.5), ("shot_noise", 5, 0.9),
+    ("shot_noise", 4, 1.0), ("shot_noise", 1, 0.02),
+])
+def test_exact_noise_matches_the_per_channel_clip_at_black_and_white(name, severity, level):
+    # the single-channel equivalent misses here: at a black pixel MedMNIST-C's clipped channels
+    # move the luma 1.5x as far; exact=True draws the three channels and clips each
+    value = PUBLISHED[name][severity - 1]
+    theirs = medmnistc_float_noise(level, name, value)
+    x = torch.full((4, 1, 250, 200), level)
+    y = ours(name, severity, x, exact=True).double()
+    for stat in (lambda v: (v - level).abs().mean(), lambda v: v.mean(), lambda v: v.std()):
+        assert float(stat(y)) == pytest.approx(float(stat(torch.from_numpy(theirs))),
+                                               rel=0.02, abs=2e-4)
+    if level == 0.0:
+        single = ours(name, severity, x).double()
+        assert (y - x).abs().mean() / (single - x).abs().mean() == pytest.approx(
+            1 / LUMA_NOISE_SCALE, rel=0.02)
+
+
+def test_exact_mode_is_the_grey_as_rgb_option_and_replays():
+    from mmr_augment import GaussianNoise, PoissonNoise, SpeckleNoise
+
+    op = medmnistc_op("shot_noise", 2, exact=True)
+    assert op.photons.values == (25,) and op.to_config()["grey_as_rgb"] is True
+    assert medmnistc_op("pixelate", 2, exact=True).to_config() == \
+        medmnistc_op("pixelate", 2).to_config()
+    x = torch.rand(3, 1, 24, 20, generator=torch.Generator().manual_seed(0))
+    for cls in (GaussianNoise, SpeckleNoise, PoissonNoise):
+        op = cls(grey_as_rgb=True)
+        params = op.sample(3, torch.Generator().manual_seed(4))
+        y = op.apply(x, params)
+        assert y.shape == x.shape and torch.equal(y, op.apply(x, params))
+        assert torch.equal(op.apply(x[1:], {k: v[1:] for k, v in params.items()}), y[1:])
+        assert cls(**{k: v for k, v in op.to_config().items() if k != "type"}).grey_as_rgb
+        rgb = x.expand(-1, 3, -1, -1)  # RGB input is corrupted per channel either way
+        assert torch.equal(op.apply(rgb, params), cls().apply(rgb, params))
+        with pytest.raises(ConfigError, match="grey_as_rgb"):
+            cls(grey_as_rgb="yes")
+    policy = medmnistc_policy(exact=True)
+    gauss = policy.ops[list(CHEST_CORRUPTIONS).index("gaussian_noise")]
+    assert gauss.grey_as_rgb and gauss.sample(50, 0)["std"].max() <= 0.26
 
 
 @pytest.mark.parametrize("severity", [1, 3, 5])

@@ -49,6 +49,16 @@ def test_quick_demo_writes_results_report_and_figures(tmp_path, capsys):
         assert h["i2r_within_mean_rank"] == within["clean"]["image_to_report"]["mean_rank"]
         assert h["r2i_within_degradation"] == within["degradation"]["report_to_image"]["delta"]
         assert 0.0 <= h["i2r_domain_match"] <= 1.0
+    # MedMNIST-C's BE / rBE with the same-seed baseline as the reference: 1 for the baseline
+    # wherever defined, and the rows and columns in the printed and written tables
+    own = results["models"]["baseline"]["seeds"]["0"]["corruption"]["medmnistc"]
+    assert own["reference"] == "baseline"
+    assert {v for f in own["families"].values() for v in f.values() if v is not None} == {1.0}
+    robust = results["models"]["robust_mmr"]["seeds"]["0"]["corruption"]["medmnistc"]
+    assert set(robust["families"]) == set(own["families"]) and robust["rbe"]["image"] is not None
+    assert results["ablation"]["no_consistency"]["corruption"]["medmnistc"]["reference"] == \
+        "baseline"
+    assert "| MedMNIST-C rBE, all families (reference = 1) |" in printed
     assert set(results["ablation"]) == {"full", *ABLATIONS}
     assert set(results["targets"]) == {"held_out_gain", "corruption", "missing_modality",
                                        "retrieval"}
@@ -57,6 +67,7 @@ def test_quick_demo_writes_results_report_and_figures(tmp_path, capsys):
         assert (tmp_path / "figures" / f"{name}.png").stat().st_size > 0
     report = (tmp_path / "report.md").read_text()
     assert "## Ablation" in report and "## Targets from the issue" in report
+    assert "| rBE baseline | rBE robust_mmr |" in report
     for k in (0,):
         assert (tmp_path / "robust_mmr" / f"seed{k}" / "checkpoints" / "latest").is_file()
     assert (tmp_path / "data" / "test" / "manifest.csv").is_file()

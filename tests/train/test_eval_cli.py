@@ -1,5 +1,6 @@
 """``mmr-train eval`` and ``evaluate()`` on a tiny trained checkpoint and written manifests."""
 
+import dataclasses
 import json
 
 import pytest
@@ -12,7 +13,7 @@ from mmr_train.cli import main
 from mmr_train.config import fit_config_from_dict
 from mmr_train.evaluate import EvalSet, EvaluationResult, FrozenEncoder, evaluate, load_trained
 from mmr_train.evaluate.compare import headline
-from mmr_train.evaluate.corruption import CorruptionBank
+from mmr_train.evaluate.corruption import CorruptionBank, medmnistc_scores
 from mmr_train.evaluate.retrieval import cross_modal_retrieval
 from mmr_train.sources import RenderedStudies
 from mmr_train.trainer import Trainer
@@ -36,6 +37,60 @@ def run(tmp_path_factory):
     torch.set_num_threads(1)
     Trainer(cfg, tmp / "run", dataset=studies, progress=False).fit()
     return tmp, train.write(tmp / "train"), test.write(tmp / "test")
+
+
+@pytest.fixture(scope="module")
+def reference(run):
+    """A second 2-step baseline (seed 1) on the same studies: the BE / rBE reference."""
+    tmp, train_csv, _ = run
+    train = EvalSet.from_manifest(train_csv, 32)
+    cfg = fit_config_from_dict({"method": "baseline", "model": MODEL, "train": {
+        "max_steps": 2, "batch_size": 4, "warmup_steps": 1, "precision": "fp32", "seed": 1}})
+    studies = RenderedStudies(train.images, train.reports, train.labels)
+    Trainer(cfg, tmp / "reference", dataset=studies, progress=False).fit()
+    return tmp / "reference"
+
+
+def test_eval_cli_reports_be_and_rbe_against_a_reference_checkpoint(run, reference, capsys):
+    tmp, train_csv, test_csv = run
+    sizes = {"robustness_n": 4, "severities": (1, 3)}
+    out = tmp / "eval_ref"
+    assert main(["eval", "--checkpoint", str(tmp / "run"), "--train-manifest", str(train_csv),
+                 "--test-manifest", str(test_csv), "--out", str(out), "--robustness-n", "4",
+                 "--severities", "1", "3", "--reference-checkpoint", str(reference)]) == 0
+    printed = capsys.readouterr().out
+    assert "medmnistc_rbe" in printed and f"evaluated the reference {reference}" in printed
+    data = json.loads((out / "results.json").read_text())
+    got = EvaluationResult.from_json(data)
+    mc = got.corruption.medmnistc
+    assert data["corruption"]["medmnistc"]["reference"] == str(reference)
+    assert set(mc.families) == set(got.corruption.families)
+    # the reference scored alone (its own probe, the same corrupted studies) gives the errors
+    # that normalised the model, as MedMNIST-C's Evaluator combines them
+    alone = evaluate(reference, train_csv, test_csv, **sizes).corruption
+    assert mc.reference_clean_balanced_error == alone.clean_balanced_error
+    def errors(c):
+        return {f: list(v.balanced_error.values()) for f, v in c.families.items()}
+
+    want = medmnistc_scores(errors(got.corruption), got.corruption.clean_balanced_error,
+                            errors(alone), alone.clean_balanced_error)
+    assert {f: v.be for f, v in mc.families.items()} == want["be_per_corruption"]
+    assert {f: v.rbe for f, v in mc.families.items()} == want["rbe_per_corruption"]
+    h = headline(got)
+    assert (h["medmnistc_be"], h["medmnistc_rbe"]) == (want["be"], want["rbe"])
+    assert h["medmnistc_rbe_image"] == mc.rbe.image and mc.rbe.image is not None
+    report = (out / "report.md").read_text()
+    assert "| rel. err | BE | rBE |" in report and f"reference model `{reference}`" in report
+    # a reference adds the block and changes nothing else
+    plain = evaluate(tmp / "run", train_csv, test_csv, **sizes)
+    assert plain == dataclasses.replace(got, corruption=dataclasses.replace(got.corruption,
+                                                                            medmnistc=None))
+    assert headline(plain)["medmnistc_rbe"] is None
+    assert headline(plain)["clean_balanced_error"] == got.corruption.clean_balanced_error
+    # the model as its own reference: 1 wherever the ratio is defined
+    own = evaluate(tmp / "run", train_csv, test_csv, reference=tmp / "run", **sizes)
+    ratios = [r for v in own.corruption.medmnistc.families.values() for r in (v.be, v.rbe)]
+    assert {r for r in ratios if r is not None} == {1.0}
 
 
 def test_eval_cli_writes_results_report_and_figures(run, capsys):

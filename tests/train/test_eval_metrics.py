@@ -224,5 +224,48 @@ def test_medmnistc_be_and_rbe_follow_its_evaluator():
     assert got["rbe"] == pytest.approx(5 / 3)
     same = medmnistc_scores(reference, 0.2, reference, 0.2)  # the reference against itself
     assert same["be"] == 1.0 and same["rbe"] == 1.0
-    with pytest.raises(InputError, match="cannot normalise"):
-        medmnistc_scores(errors, 0.1, {"a": [0.2], "b": [0.2]}, 0.2)
+    # a reference that does not err more under "a" cannot normalise its rBE; b's BE and rBE
+    # stay, and the means are over the defined values
+    flat = medmnistc_scores(errors, 0.1, {"a": [0.2], "b": [0.0]}, 0.2)
+    assert flat["rbe_per_corruption"] == {"a": None, "b": pytest.approx(-2.0)}
+    assert flat["be_per_corruption"] == {"a": pytest.approx(1.5), "b": None}
+    assert flat["be"] == pytest.approx(1.5) and flat["rbe"] == pytest.approx(-2.0)
+    assert medmnistc_scores({"a": [0.3]}, 0.1, {"a": [0.0]}, 0.0)["rbe"] is None
+    with pytest.raises(InputError, match="same corruption set"):
+        medmnistc_scores(errors, 0.1, {"a": [0.2]}, 0.2)
+
+
+def _suite(clean_be, balanced, modality=("image", "image", "text")):
+    from mmr_train.evaluate.results import Corruption, FamilyScores, ModalityMeans, Scores
+
+    fams = {name: FamilyScores(kind, None, {s: 0.5 for s in errs}, {s: None for s in errs},
+                               0.0, errs)
+            for (name, errs), kind in zip(balanced.items(), modality)}
+    return Corruption(Scores(0.5, None), [1, 3], fams, ModalityMeans(0.0, 0.0, 0.0), clean_be)
+
+
+def test_medmnistc_against_a_reference_per_family_and_modality():
+    from mmr_train.evaluate import medmnistc_against
+    from mmr_train.evaluate.results import BalancedErrors, Corruption
+
+    model = _suite(0.1, {"blur": {"1": 0.2, "3": 0.4}, "noise": {"1": 0.3, "3": 0.3},
+                         "typo": {"1": 0.1, "3": 0.3}})
+    ref = _suite(0.2, {"blur": {"1": 0.4, "3": 0.4}, "noise": {"1": 0.2, "3": 0.2},
+                       "typo": {"1": 0.2, "3": 0.6}})
+    got = medmnistc_against(model, ref, "alexnet")
+    assert got.families == {"blur": BalancedErrors(0.75, 1.0), "noise": BalancedErrors(1.5, None),
+                            "typo": BalancedErrors(0.5, 0.5)}
+    assert (got.be.image, got.be.text, got.be.all) == (1.125, 0.5, pytest.approx(11 / 12))
+    assert (got.rbe.image, got.rbe.text, got.rbe.all) == (1.0, 0.5, 0.75)
+    assert got.reference == "alexnet" and got.reference_clean_balanced_error == 0.2
+    # in results.json under corruption.medmnistc, and back
+    with_mc = Corruption.from_json({**model.to_json(), "medmnistc": got.to_json()})
+    assert with_mc.medmnistc == got and with_mc.to_json()["medmnistc"]["rbe"]["all"] == 0.75
+    assert "medmnistc" not in model.to_json()
+    old = Corruption.from_json({k: v for k, v in model.to_json().items()
+                                if k != "clean_balanced_error"})  # written before it existed
+    assert old.clean_balanced_error is None
+    with pytest.raises(InputError, match="evaluate it again"):
+        medmnistc_against(old, ref, "alexnet")
+    with pytest.raises(InputError, match="same corruption set"):
+        medmnistc_against(model, _suite(0.2, {"blur": {"1": 0.4, "3": 0.4}}), "alexnet")
