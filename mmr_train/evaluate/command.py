@@ -39,10 +39,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--severities", type=int, nargs="+", default=[1, 2, 3, 4, 5],
                         choices=range(1, 6), metavar="S",
                         help="corruption severities, 1-5 (default: 1 2 3 4 5)")
-    parser.add_argument("--reference-checkpoint", type=Path, default=None,
-                        help="a checkpoint (file or run folder) to normalise MedMNIST-C's "
-                             "BE / rBE by, as MedMNIST-C does by AlexNet: scored with its own "
-                             "probe on the same corrupted studies (default: none, no BE / rBE)")
+    add_paths(parser, {"--reference-checkpoint": (
+        "a checkpoint (file or run folder) to normalise MedMNIST-C's BE / rBE by, as "
+        "MedMNIST-C does by AlexNet: scored with its own probe on the same corrupted studies "
+        "(default: none, no BE / rBE)")})
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu",
                         help="evaluation device (auto: CUDA when available; default: "
                              "%(default)s)")
