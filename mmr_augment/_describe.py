@@ -5,7 +5,7 @@ Example:
     >>> from mmr_augment import GaussianNoise, MultiModalPolicy
     >>> info = describe(MultiModalPolicy(image=GaussianNoise(), modes={"image": 3, "none": 1}))
     >>> info["modes"], info["image_ops"]
-    ({'none': 0.25, 'image': 0.75, 'text': 0.0, 'both': 0.0}, ['GaussianNoise(std=[0.01, 0.1])'])
+    ({'none': 0.25, 'image': 0.75, 'text': 0.0, 'both': 0.0}, ['GaussianNoise(std=[0.01, 0.1], grey_as_rgb=False)'])
 """
 
 from __future__ import annotations
