@@ -13,6 +13,10 @@ IMAGE_OPS = sorted(n for n, c in ma.REGISTRY.items() if c.modality in ("image", 
                    and n in ALL)
 
 
+#: styles blur, then quantise (bit depth, JPEG): compiled and eager may differ by a level
+QUANTISED = {"ScannerStyle", "StyleFamily"}
+
+
 class CountingBackend:
     """A dynamo backend that counts the graphs it is given and runs them eagerly."""
 
@@ -57,7 +61,11 @@ def test_apply_is_one_graph_reused_across_batches_with_new_params(name):
         got = compiled(x, params)
         want = op.apply(x, params)
         # same kernels; traced blur kernels are zero-padded to the largest size the op draws
-        torch.testing.assert_close(got, want, rtol=0, atol=2e-6)
+        off = (got - want).abs() > 2e-6
+        if name in QUANTISED:  # a rounding difference before a quantiser moves a pixel a level
+            assert off.float().mean() < 0.01 and (got - want).abs().max() <= 1 / 255 + 1e-6
+        else:
+            torch.testing.assert_close(got, want, rtol=0, atol=2e-6)
     # one graph per params layout; only StyleFamily's varies (it samples the members drawn)
     assert backend.graphs == len(layouts), f"{name}: {backend.graphs} graphs for 3 batches"
     assert len(layouts) == 1 or name == "StyleFamily"
