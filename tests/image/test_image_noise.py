@@ -6,7 +6,9 @@ import pytest
 import torch
 
 from mmr_augment import ConfigError, ImpulseNoise, PoissonNoise, SpeckleNoise
+from mmr_augment.image._kernels.impulse import outcome_table
 from mmr_augment.image._kernels.poisson import poisson_counts
+from mmr_augment.image.noise import LUMA
 
 
 def flat(level: float, b: int = 4, c: int = 1, size: int = 64, dtype=torch.float32):
@@ -126,3 +128,33 @@ def test_impulse_amount_zero_is_identity():
 def test_bad_arguments_raise_config_error(make):
     with pytest.raises(ConfigError):
         make()
+
+
+def test_impulse_outcomes_of_three_channels_follow_their_probabilities():
+    # grey through its RGB copy: each of the 27 channel combinations with its own probability
+    amount, ratio = 0.3, 0.4
+    edge, keep, add = outcome_table(amount, ratio, 3, LUMA)
+    assert len(edge) == 26 and bool((edge[1:] >= edge[:-1]).all())
+    assert edge[-1] == round((1 - (1 - amount) ** 3) * 2**32)
+    x = flat(0.5, b=8, size=128)
+    y = ImpulseNoise(amount=amount, salt_ratio=ratio, channels="independent")(x, generator=2)
+    values = y.flatten().double()
+    assert (values == 0.5).double().mean().item() == pytest.approx((1 - amount) ** 3, abs=5e-3)
+    n = values.numel()
+    for k in (0, 1, 12, 25):  # salt in B only, pepper in B only, ..., pepper in all three
+        p = (edge[k] - (edge[k - 1] if k else 0)) / 2**32
+        hit = (values - (0.5 * keep[k] + add[k])).abs() < 1e-6
+        assert hit.double().mean().item() == pytest.approx(p, abs=4 * (p / n) ** 0.5 + 1e-4)
+
+
+def test_impulse_noise_is_per_sample_and_amount_one_hits_everything():
+    op = ImpulseNoise(amount=(0.05, 0.5), salt_ratio=(0.2, 0.8), channels="independent")
+    x = torch.rand(5, 3, 20, 24, generator=torch.Generator().manual_seed(0))
+    params = op.sample(5, torch.Generator().manual_seed(1))
+    y = op.apply(x, params)
+    part = {k: v[2:4] for k, v in params.items()}
+    assert torch.equal(op.apply(x[2:4], part), y[2:4])  # a batch slice reproduces its samples
+    assert set((y != x).float().mean(dim=(1, 2, 3)).round(decimals=2).tolist()) != {0.0}
+    full = ImpulseNoise(amount=1.0, salt_ratio=0.5)(x, generator=0)
+    assert set(full.unique().tolist()) == {0.0, 1.0}
+    assert torch.equal(full.amin(dim=1), full.amax(dim=1))  # joint: all channels at once
