@@ -11,14 +11,21 @@ from PIL import Image
 from .threads import thread_pool
 
 
-def _code_one(pixels: np.ndarray, quality: int) -> np.ndarray:
-    mode = "L" if pixels.shape[-1] == 1 else "RGB"
+def _code_one(sample: np.ndarray, quality: int, out: np.ndarray) -> None:
+    """Code one float sample ``(C, H, W)`` into ``out`` (its 8-bit rounding, the codec, / 255;
+    done here, per sample, where it stays in cache and runs on the pool)."""
+    pixels = np.rint(np.clip(sample * np.float32(255), 0, 255)).astype(np.uint8)
+    # grey goes to libjpeg as mode L, the channel plane as it is; colour as interleaved RGB
+    image = Image.fromarray(pixels[0], "L") if len(pixels) == 1 else Image.fromarray(
+        np.ascontiguousarray(pixels.transpose(1, 2, 0)), "RGB")
     buffer = io.BytesIO()
-    Image.fromarray(pixels[..., 0] if mode == "L" else pixels, mode).save(
-        buffer, "JPEG", quality=quality)
-    buffer.seek(0)
-    decoded = np.asarray(Image.open(buffer))
-    return decoded.reshape(pixels.shape)
+    image.save(buffer, "JPEG", quality=quality)
+    # the stream is ours (one baseline frame, no Adobe marker): libjpeg's decoder straight on
+    # it, as Image.open's load would call it (rawmode = mode), without parsing the markers
+    decoded = np.asarray(Image.frombytes(image.mode, image.size, buffer.getbuffer(), "jpeg",
+                                         image.mode, ""))
+    decoded = decoded[None] if len(pixels) == 1 else decoded.transpose(2, 0, 1)
+    np.divide(decoded, out.dtype.type(255), out=out, dtype=out.dtype)
 
 
 def pil_jpeg(x: torch.Tensor, quality: torch.Tensor) -> torch.Tensor:
@@ -33,12 +40,12 @@ def pil_jpeg(x: torch.Tensor, quality: torch.Tensor) -> torch.Tensor:
         >>> y.shape, round(y[0, 0, 0, 0].item() * 255)
         (torch.Size([2, 1, 8, 8]), 128)
     """
-    pixels = (x.detach().float().clamp(0, 1) * 255).round().to(torch.uint8)
-    pixels = pixels.permute(0, 2, 3, 1).contiguous().cpu().numpy()
+    samples = x.detach().to(device="cpu", dtype=torch.float32).contiguous().numpy()
+    out = torch.empty(x.shape, dtype=x.dtype if x.dtype == torch.float64 else torch.float32)
     qualities = quality.round().clamp(1, 100).to(torch.int64).tolist()
+    target = out.numpy()
     if len(qualities) == 1:
-        coded = [_code_one(pixels[0], qualities[0])]
+        _code_one(samples[0], qualities[0], target[0])
     else:
-        coded = list(thread_pool().map(_code_one, pixels, qualities))
-    out = torch.from_numpy(np.stack(coded)).permute(0, 3, 1, 2)
-    return out.to(device=x.device, dtype=x.dtype) / 255
+        list(thread_pool().map(_code_one, samples, qualities, target))
+    return out.to(device=x.device, dtype=x.dtype)
