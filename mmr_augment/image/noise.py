@@ -12,7 +12,7 @@ from .._rng import draw_seeds, normal
 from ..core import Params
 from ..errors import ConfigError
 from ._kernels.impulse import outcome_table, salt_and_pepper
-from ._kernels.poisson import poisson_counts
+from ._kernels.poisson import poisson_scaled
 from .base import ImagePerturbation, per_sample
 
 __all__ = ["GaussianNoise", "PoissonNoise", "SpeckleNoise", "ImpulseNoise", "rgb_round_trip"]
@@ -87,9 +87,10 @@ class PoissonNoise(ImagePerturbation):
 
     Shot noise is signal dependent (variance ``x / photons`` grows with intensity, black stays
     black); the optional additive Gaussian read noise is not. ``photons`` is the count at full
-    scale. Severity (MedMNIST-C "shot"): photons 60 25 18 10 5. Counts come from a batched,
-    seed-driven sampler: NumPy's exact ``Generator.poisson``, one generator per sample seeded
-    from the params' seed (``mmr_augment.image._kernels.poisson``), on a thread pool.
+    scale. Severity (MedMNIST-C "shot"): photons 60 25 18 10 5. Counts are exact and come from
+    one generator per sample seeded from the params' seed, on a thread pool: on an 8-bit image
+    (up to 300 photons) one uniform per pixel through a cached table of the Poisson CDF per grey
+    level, otherwise NumPy's ``Generator.poisson`` (``mmr_augment.image._kernels.poisson``).
     ``grey_as_rgb=True`` corrupts a grey image through its RGB copy (:func:`rgb_round_trip`).
 
     Example:
@@ -119,8 +120,8 @@ class PoissonNoise(ImagePerturbation):
         photons = params["photons"].to(x.device).view(-1, 1, 1, 1)
         photons = photons.to(x.dtype)
         rgb = self.grey_as_rgb and x.shape[1] == 1
-        rate = (x * photons).expand(-1, 3, -1, -1).contiguous() if rgb else x * photons
-        y = poisson_counts(rate, params["seed"], stream=0).div_(photons)
+        grey = x.expand(-1, 3, -1, -1) if rgb else x
+        y = poisson_scaled(grey, params["photons"], params["seed"], stream=0).div_(photons)
         if params["read_std"].any():  # CPU params: skip drawing read noise that is all zero
             read = normal(params["seed"], tuple(y.shape[1:]), x.device, stream=2).to(x.dtype)
             y = y + per_sample(params["read_std"], x) * read

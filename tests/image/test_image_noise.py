@@ -7,7 +7,7 @@ import torch
 
 from mmr_augment import ConfigError, ImpulseNoise, PoissonNoise, SpeckleNoise
 from mmr_augment.image._kernels.impulse import outcome_table
-from mmr_augment.image._kernels.poisson import poisson_counts
+from mmr_augment.image._kernels.poisson import poisson_counts, poisson_scaled
 from mmr_augment.image.noise import LUMA
 
 
@@ -158,3 +158,41 @@ def test_impulse_noise_is_per_sample_and_amount_one_hits_everything():
     full = ImpulseNoise(amount=1.0, salt_ratio=0.5)(x, generator=0)
     assert set(full.unique().tolist()) == {0.0, 1.0}
     assert torch.equal(full.amin(dim=1), full.amax(dim=1))  # joint: all channels at once
+
+
+@pytest.mark.parametrize("photons,level", [(134.0, 255), (134.0, 40), (60.0, 128), (11.0, 200),
+                                           (5.0, 3), (300.0, 255)])
+def test_poisson_tables_follow_the_exact_law_on_8_bit_images(photons, level):
+    x = torch.full((4, 1, 100, 100), level / 255)
+    n = poisson_scaled(x, torch.full((4,), photons), torch.tensor([1, 2, 3, 4]))
+    rate = (torch.tensor(level / 255, dtype=torch.float32) * photons).item()
+    assert torch.equal(n, n.round()) and n.dtype == torch.float32
+    assert abs(n.mean().item() - rate) < 4.5 * (rate / n.numel()) ** 0.5
+    stat, dof = chi_square_against_exact(n, rate)
+    assert stat < dof + 5 * (2 * max(dof, 1)) ** 0.5, (stat, dof)
+
+
+def test_poisson_off_the_8_bit_grid_adds_the_remainder_exactly():
+    # 90% on the grid, 10% between levels: those get the table count plus NumPy's remainder
+    x = torch.full((4, 1, 100, 100), 100 / 255)
+    x[..., :10] = 100.4 / 255
+    n = poisson_scaled(x, torch.full((4,), 50.0), torch.tensor([5, 6, 7, 8]))
+    off = n[..., :10]
+    rate = (torch.tensor(100.4 / 255, dtype=torch.float32) * 50.0).item()
+    stat, dof = chi_square_against_exact(off, rate)
+    assert stat < dof + 5 * (2 * max(dof, 1)) ** 0.5, (stat, dof)
+    assert abs(off.mean().item() - rate) < 4.5 * (rate / off.numel()) ** 0.5
+
+
+def test_poisson_scaled_falls_back_to_numpy_and_replays_slices():
+    g = torch.Generator().manual_seed(0)
+    smooth = torch.rand(3, 1, 30, 30, generator=g)  # not 8-bit: NumPy's sampler, same stream
+    photons, seeds = torch.tensor([20.0, 400.0, 60.0]), torch.tensor([4, 5, 6])
+    n = poisson_scaled(smooth, photons, seeds)
+    assert torch.equal(n, poisson_counts(smooth * photons.view(-1, 1, 1, 1), seeds))
+    grid = (smooth * 255).round() / 255
+    grid[:, :, :5] = -0.01  # below black: no counts
+    m = poisson_scaled(grid, photons, seeds)
+    assert torch.equal(m[1:], poisson_scaled(grid[1:], photons[1:], seeds[1:]))
+    assert not torch.equal(m[0], poisson_counts(grid * 20.0, seeds)[0])  # the tables' stream
+    assert (m[:, :, :5] == 0).all()
