@@ -120,8 +120,8 @@ class PoissonNoise(ImagePerturbation):
         photons = params["photons"].to(x.device).view(-1, 1, 1, 1)
         photons = photons.to(x.dtype)
         rgb = self.grey_as_rgb and x.shape[1] == 1
-        grey = x.expand(-1, 3, -1, -1) if rgb else x
-        y = poisson_scaled(grey, params["photons"], params["seed"], stream=0).div_(photons)
+        y = poisson_scaled(x, params["photons"], params["seed"], stream=0,
+                           copies=3 if rgb else 1).div_(photons)
         if params["read_std"].any():  # CPU params: skip drawing read noise that is all zero
             read = normal(params["seed"], tuple(y.shape[1:]), x.device, stream=2).to(x.dtype)
             y = y + per_sample(params["read_std"], x) * read

@@ -196,3 +196,15 @@ def test_poisson_scaled_falls_back_to_numpy_and_replays_slices():
     assert torch.equal(m[1:], poisson_scaled(grid[1:], photons[1:], seeds[1:]))
     assert not torch.equal(m[0], poisson_counts(grid * 20.0, seeds)[0])  # the tables' stream
     assert (m[:, :, :5] == 0).all()
+
+
+def test_poisson_copies_draw_as_the_repeated_image_does():
+    g = torch.Generator().manual_seed(0)
+    x = (torch.rand(5, 1, 40, 30, generator=g) * 255).round() / 255
+    x[1, :, :3] = 0.3  # partly off the grid
+    x[2] = torch.rand(1, 40, 30, generator=g)  # not 8-bit
+    photons, seeds = torch.tensor([20.0, 60.0, 11.0, 400.0, 134.0]), torch.arange(5)
+    three = poisson_scaled(x, photons, seeds, copies=3)
+    assert three.shape == (5, 3, 40, 30)
+    assert torch.equal(three, poisson_scaled(x.expand(-1, 3, -1, -1), photons, seeds))
+    assert not torch.equal(three[:, 0], three[:, 1])

@@ -85,12 +85,17 @@ def _level_tables(photons: float, dtype: str) -> tuple[np.ndarray, np.ndarray, n
 
 def _draw_levels(x: np.ndarray, photons: float, seed: int, stream: int,
                  out: np.ndarray) -> None:
+    """Counts of rate ``x * photons`` into ``out``, ``len(out) // len(x)`` independent copies
+    of them (the same draws as for that many stacked copies of ``x``)."""
+    x = x.reshape(-1)
+    copies = out.size // x.size
+    out = out.reshape(copies, -1)
     rate = x * x.dtype.type(photons)
     if photons > TABLE_PHOTONS:  # tables too wide: NumPy's sampler (as poisson_counts)
-        out[...] = _draw(np.clip(rate, 0.0, 2.0**50), seed, stream)
+        out[:] = _draw(np.clip(np.broadcast_to(rate, out.shape), 0.0, 2.0**50), seed, stream)
         return
     rate_of, cdf, guide, width = _level_tables(photons, x.dtype.name)
-    x, out, rate = x.reshape(-1), out.reshape(-1), rate.reshape(-1).astype(np.float64)
+    rate = rate.astype(np.float64)
     level = np.clip(np.rint(x * x.dtype.type(LEVELS)), 0, LEVELS).astype(np.intp)
     rest = rate - rate_of[level]
     below = np.flatnonzero((rest < 0) & (level > 0))
@@ -99,24 +104,25 @@ def _draw_levels(x: np.ndarray, photons: float, seed: int, stream: int,
         rest[below] = rate[below] - rate_of[level[below]]
     extra = np.flatnonzero(rest > 0)
     if extra.size > x.size // 4:  # not an 8-bit image: NumPy's sampler is faster
-        out[:] = _draw(np.clip(rate, 0.0, 2.0**50), seed, stream)
+        out[:] = _draw(np.clip(np.broadcast_to(rate, out.shape), 0.0, 2.0**50), seed, stream)
         return
     rng = np.random.default_rng([seed, stream])
-    u = rng.random(x.shape)
-    row = level * width
-    count = guide[level * (width + 1) + (u * width).astype(np.intp)]
+    u = rng.random(out.shape)
+    count = guide[level * (width + 1) + (u * width).astype(np.intp)].reshape(-1)
+    u, row = u.reshape(-1), np.tile(level * width, copies)
     # the guide starts at or below the count whose CDF first exceeds u: step up to it
     step = np.flatnonzero(cdf[row + count] <= u)
     while step.size:
         count[step] += 1
         step = step[cdf[row[step] + count[step]] <= u[step]]
+    count = count.reshape(out.shape)
     if extra.size:  # Poisson(a) + Poisson(b) is Poisson(a + b): exact off the grid too
-        count[extra] += rng.poisson(rest[extra])
+        count[:, extra] += rng.poisson(np.broadcast_to(rest[extra], (copies, extra.size)))
     out[:] = count
 
 
 def poisson_scaled(x: torch.Tensor, photons: torch.Tensor, seeds: torch.Tensor,
-                   stream: int = 0) -> torch.Tensor:
+                   stream: int = 0, copies: int = 1) -> torch.Tensor:
     """Exact Poisson counts of rate ``x * photons`` (``x`` ``(B, ...)`` a float image in
     ``[0, 1]``, ``photons`` ``(B,)``; negative rates count 0), noise from one seed per sample.
 
@@ -125,7 +131,9 @@ def poisson_scaled(x: torch.Tensor, photons: torch.Tensor, seeds: torch.Tensor,
     count), plus NumPy's exact count of the small remainder where the rate lies off that grid
     (never, on an 8-bit image): several times faster than NumPy's sampler per element, and the
     same law. Samples with more photons get :func:`poisson_counts`'s counts. Rows are
-    independent: a batch slice gives those samples' counts.
+    independent: a batch slice gives those samples' counts. ``copies`` draws that many
+    independent counts per element, stacked on dimension 1 (``(B, copies * C, ...)``): the
+    counts of ``x`` repeated ``copies`` times there, at one grid lookup per element.
 
     Example:
         >>> x = torch.full((2, 4000), 0.5)
@@ -137,7 +145,7 @@ def poisson_scaled(x: torch.Tensor, photons: torch.Tensor, seeds: torch.Tensor,
     """
     photons_list = [float(p) for p in photons.tolist()]
     samples = x.detach().cpu().contiguous().numpy()
-    out = torch.empty(x.shape, dtype=x.dtype)
+    out = torch.empty(len(x), copies * x.shape[1], *x.shape[2:], dtype=x.dtype)
     target = out.numpy()
     seeds_list = [int(s) for s in seeds.tolist()]
     jobs = [(samples[i], photons_list[i], seeds_list[i], stream, target[i])
