@@ -17,6 +17,12 @@ SSIM (kornia, 11-px window) of each restyled film to its source at 64 px.
 
     python benchmarks/site_probe.py /work/shared/data/slake /work/shared/data/vqa_rad
         [--size 256] [--folds 5] [--seed 0] [--search-films 48]
+        [--styles raw,tone,all,family] [--family-match 0.5]
+
+Styles: today's ``ScannerStyle.fit`` (tone curve only), the new fit (``stages="all"``) and a
+``StyleFamily`` (``ScannerStyle.fit_family``: one member per reference film of the fit half,
+drawn per restyled film, each film histogram-matched to its member's quantiles with weight
+``--family-match``).
 """
 
 from __future__ import annotations
@@ -106,10 +112,16 @@ def direction(name_a: str, films_a: list, name_b: str, films_b: list, ns) -> lis
     held = torch.stack(b_held)
     raw = probe_accuracy(a_probe, b_held, ns.folds, ns.seed)
     rows = [f"| {name_b} -> {name_a} | raw | {raw:.3f} | 1.000 | 1.000 | - |"]
-    for label, stages in (("today's fit (tone only)", ("tone",)), ("new fit (all stages)", "all")):
+    fits = {"tone": ("today's fit (tone only)", ("tone",)), "all": ("new fit (all stages)", "all"),
+            "family": (f"style family (match {ns.family_match:g})", None)}
+    for label, stages in (fits[k] for k in ns.styles.split(",") if k != "raw"):
         start = time.perf_counter()
-        style = ScannerStyle.fit(torch.stack(a_fit), source=torch.stack(b_fit), stages=stages,
-                                 max_films=ns.search_films)
+        if stages is None:  # one member per reference film, drawn per image
+            style = ScannerStyle.fit_family(torch.stack(a_fit), source=torch.stack(b_fit),
+                                            match=ns.family_match)
+        else:
+            style = ScannerStyle.fit(torch.stack(a_fit), source=torch.stack(b_fit),
+                                     stages=stages, max_films=ns.search_films)
         seconds = time.perf_counter() - start
         restyled = list(style(held, generator=ns.seed).clamp(0, 1))
         acc = probe_accuracy(a_probe, restyled, ns.folds, ns.seed)
@@ -130,7 +142,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--search-films", type=int, default=48)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--styles", default="raw,tone,all,family",
+                        help="rows to run (raw always): comma list of tone, all, family")
+    parser.add_argument("--family-match", type=float, default=0.5,
+                        help="StyleFamily histogram-matching weight (0.5: chosen by "
+                             "cross-fitting on the fit halves only)")
     ns = parser.parse_args()
+    unknown = set(ns.styles.split(",")) - {"raw", "tone", "all", "family"}
+    if unknown:
+        parser.error(f"--styles: unknown rows {sorted(unknown)}")
     torch.set_num_threads(ns.threads)
     sites = []
     for root in (ns.site_a, ns.site_b):

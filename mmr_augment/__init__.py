@@ -59,14 +59,14 @@ from .image import (
 )
 from .params import Choice, ParamSpec, choice
 from .policy import MultiModalPolicy, with_severity
-from .style import ScannerStyle
+from .style import ScannerStyle, StyleFamily
 
 __all__ = [
     "REGISTRY", "families", "Params", "Perturbation", "from_config", "params_from_json",
     "params_to_json", "replay", "slice_params", "OneOf", "Sequential", "SomeOf",
     "load_config", "save_config", "ConfigError", "InputError", "InputTypeError", "MMRError",
     "Choice", "ParamSpec", "choice", "MODES", "PerturbedBatch", "MultiModalPolicy",
-    "with_severity", "ScannerStyle", "ReportStyle",
+    "with_severity", "ScannerStyle", "StyleFamily", "ReportStyle",
     # image
     "ImagePerturbation", "check_image", "clamp_out_of_range", "per_sample", "to_float_image",
     "GaussianNoise", "ImpulseNoise", "PoissonNoise", "SpeckleNoise",

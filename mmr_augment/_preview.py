@@ -86,32 +86,53 @@ def render_grid(image: torch.Tensor, rows: list[tuple[str, list[Perturbation]]],
     return out
 
 
-def save_grid_png(path: str | Path, image: torch.Tensor,
-                  rows: list[tuple[str, list[Perturbation]]], seed: int = 0,
-                  title: str = "") -> Path:
-    """Render :func:`render_grid` with matplotlib (Agg) into one PNG."""
+#: Smallest cell side in pixels: below it the column titles ("severity 5") overlap.
+MIN_CELL = 96
+_DPI = 100
+
+
+def grid_figure(image: torch.Tensor, rows: list[tuple[str, list[Perturbation]]],
+                seed: int = 0, title: str = ""):
+    """The matplotlib figure of :func:`render_grid`: one cell per image at the image's own pixel
+    size (at least :data:`MIN_CELL` pixels on its longer side), so ``--size`` sets the cells;
+    the title sits above the column titles (constrained layout keeps them apart)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     cells = render_grid(image, rows, seed)
-    fig, axes = plt.subplots(len(rows), 6, figsize=(12, 2.1 * len(rows) + 0.4), squeeze=False)
+    h, w = image.shape[-2:]
+    zoom = max(1.0, MIN_CELL / max(h, w))
+    cell_w, cell_h = w * zoom / _DPI, h * zoom / _DPI
+    # room per row for the column titles, and on the left for the row labels
+    fig, axes = plt.subplots(len(rows), 6, squeeze=False, layout="constrained", dpi=_DPI,
+                             figsize=(6 * cell_w + 0.5, len(rows) * (cell_h + 0.25)
+                                      + (0.35 if title else 0.0)))
     for r, ((label, _), row) in enumerate(zip(rows, cells)):
         for c, cell in enumerate(row):
             ax = axes[r][c]
             pixels = cell.float().permute(1, 2, 0).clamp(0, 1).numpy()
             ax.imshow(pixels[..., 0] if pixels.shape[-1] == 1 else pixels, cmap="gray",
-                      vmin=0, vmax=1)
+                      vmin=0, vmax=1, interpolation="nearest")
             ax.set_xticks([]), ax.set_yticks([])
             if r == 0:
                 ax.set_title("clean" if c == 0 else f"severity {c}", fontsize=9)
         axes[r][0].set_ylabel(label, fontsize=9)
     if title:
         fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+    return fig
+
+
+def save_grid_png(path: str | Path, image: torch.Tensor,
+                  rows: list[tuple[str, list[Perturbation]]], seed: int = 0,
+                  title: str = "") -> Path:
+    """Render :func:`grid_figure` into one PNG."""
+    fig = grid_figure(image, rows, seed, title)
+    import matplotlib.pyplot as plt
+
     path = Path(path)
-    fig.savefig(path, dpi=80)
+    fig.savefig(path, dpi=_DPI)
     plt.close(fig)
     return path
 

@@ -1,4 +1,5 @@
-"""Image battery cases: domain-style simulators (a family of scanner styles, drawn per sample)."""
+"""Image battery cases: domain-style simulators (a family of scanner styles, drawn per sample;
+a style family, one member drawn per sample)."""
 
 from mmr_augment import choice
 
@@ -16,4 +17,12 @@ STYLE: dict[str, dict] = {
         markers=dict(texts=["L", "R"], scale=1.0, p=0.5),
         jpeg=dict(quality=(40, 90), p=0.5), resolution=dict(scale=(0.6, 0.9), p=0.5),
         invert=dict(p=0.1)),
+    "StyleFamily": dict(
+        members=[{"style": dict(noise=dict(photons=(200.0, 2000.0)), mtf=dict(sigma=(0.3, 1.2)),
+                                collimation=dict(margin=(0.02, 0.1), p=0.5)),
+                  "quantiles": [0.0, 0.2, 0.5, 0.9], "weight": 2.0},
+                 {"style": dict(tone=dict(kind="sigmoid", slope=(3.0, 9.0)),
+                                resolution=dict(scale=(0.6, 0.9))),
+                  "quantiles": [0.1, 0.4, 0.6, 1.0]}],
+        match=0.5),
 }

@@ -40,13 +40,30 @@ def bias_field(coefficients: torch.Tensor, order: int, height: int, width: int,
     return (c * monomials).sum(dim=1, keepdim=True).exp()
 
 
+def scale_odds(x: torch.Tensor, field: torch.Tensor) -> torch.Tensor:
+    """``x`` in ``[0, 1]`` with its odds ``x / (1 - x)`` multiplied by ``field``: 0 and 1 stay.
+
+    Example:
+        >>> scale_odds(torch.tensor([0.0, 0.5, 0.8, 1.0]), torch.tensor(3.0))
+        tensor([0.0000, 0.7500, 0.9231, 1.0000])
+    """
+    x = x.clamp(0.0, 1.0)
+    scaled = x * field
+    return torch.where(x >= 1.0, x, scaled / (scaled + (1.0 - x)))
+
+
 class BiasField(ImagePerturbation):
-    """Multiplicative smooth field ``x * exp(P(x, y))``, ``P`` a random polynomial.
+    """Smooth field ``exp(P(x, y))``, ``P`` a random polynomial, multiplying each pixel's odds.
 
     As TorchIO's ``RandomBiasField``: each coefficient of a degree-``order`` polynomial over
     ``[-1, 1]**2`` is drawn uniformly from ``(-c, c)``, with ``c = coefficients`` (itself drawn
     per sample when a range). Params are the ``(B, T)`` coefficients, ``T = (order+1)(order+2)/2``
-    (10 at order 3: 80 bytes per sample). Zero stays zero.
+    (10 at order 3: 80 bytes per sample). The field multiplies the odds ``x / (1 - x)``
+    (:func:`scale_odds`), not ``x`` as in MRI: on dark pixels that is the same (odds ~ ``x``),
+    but a radiograph's grey value is bounded, and ``x * field`` pushed a third of a bright CR
+    film to white at ``c = 0.5`` (up to three quarters for one field). On the odds, 0 and 1
+    stay, no pixel is clipped (values only approach 0 and 1), and the log-odds contrast between
+    neighbouring tissues is kept.
 
     Severity (ImageNet-C has no bias field; defined here as the field strength ``c``, with
     TorchIO's default 0.5 as the strongest): ``coefficients`` .1 .2 .3 .4 .5.
@@ -91,4 +108,4 @@ class BiasField(ImagePerturbation):
             raise InputError(f"BiasField: params hold {coefficients.shape[1]} coefficients, "
                               f"order={self.order} needs {len(polynomial_terms(self.order))}; "
                               f"sample them with this op")
-        return x * bias_field(coefficients, self.order, h, w, x.device, x.dtype)
+        return scale_odds(x, bias_field(coefficients, self.order, h, w, x.device, x.dtype))

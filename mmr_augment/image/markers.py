@@ -12,6 +12,7 @@ from ._kernels.font import load_font
 from .base import ImagePerturbation, per_sample
 
 DEFAULT_TEXTS = ("L", "R", "AP", "PA", "PORTABLE", "SUPINE", "ERECT")
+POLARITIES = ("auto", "bright", "dark")
 
 
 def _cells(start: torch.Tensor, scale: torch.Tensor, length: int) -> torch.Tensor:
@@ -28,12 +29,19 @@ class Markers(ImagePerturbation):
     it can) and a bright ``value`` written over the glyph pixels. Text is upper-cased; the font
     has A-Z, 0-9 and ``.,-+:/()#%='`` and space.
 
+    ``polarity="auto"`` (the default) keeps the text legible on any film: where the pixels under
+    the glyphs are brighter than mid-grey on average (a bright, over-exposed film), the text is
+    written dark, ``1 - value``, as display software does for annotations on light backgrounds;
+    a white "L" on a 0.9 film was nearly invisible. ``"bright"`` always writes ``value``,
+    ``"dark"`` always ``1 - value``.
+
     Severity (no ImageNet-C / MedMNIST-C row; ours, larger text): scale 1 1.5 2 2.5 3.
 
     Args:
         texts: candidate strings, one chosen uniformly per sample.
         scale: pixels per font cell (``>= 0.5``).
-        value: value written on the glyph pixels.
+        value: value written on the glyph pixels (``1 - value`` where the text is dark).
+        polarity: ``"auto"``, ``"bright"`` or ``"dark"``, as above.
 
     Example:
         >>> op = Markers(texts=["L"], scale=1.0, value=1.0)
@@ -47,9 +55,12 @@ class Markers(ImagePerturbation):
     severity_table = {"scale": (1.0, 1.5, 2.0, 2.5, 3.0)}
 
     def __init__(self, texts: Sequence[str] = DEFAULT_TEXTS, scale=(1.0, 3.0),
-                 value=(0.9, 1.0), *, p: float = 1.0, severity: int | None = None,
-                 value_range=(0.0, 1.0)) -> None:
+                 value=(0.9, 1.0), polarity: str = "auto", *, p: float = 1.0,
+                 severity: int | None = None, value_range=(0.0, 1.0)) -> None:
         super().__init__(p=p, severity=severity, value_range=value_range)
+        if polarity not in POLARITIES:
+            raise ConfigError(f"Markers: polarity must be one of {POLARITIES}, got {polarity!r}")
+        self.polarity = polarity
         if isinstance(texts, str) or not isinstance(texts, Sequence) or not texts:
             raise ConfigError(f"Markers: texts must be a non-empty list of strings, e.g. "
                               f"['L', 'R'], got {texts!r}")
@@ -97,4 +108,11 @@ class Markers(ImagePerturbation):
 
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         lit = self._glyph_pixels(params, x.shape[-2], x.shape[-1], x.device)
-        return torch.where(lit[:, None], per_sample(params["value"], x), x)
+        value = per_sample(params["value"], x)
+        if self.polarity == "dark":
+            value = 1.0 - value
+        elif self.polarity == "auto":
+            # mean of the pixels the text covers, per sample (0 covered: stays bright)
+            under = (x.mean(dim=1) * lit).sum(dim=(1, 2)) / lit.sum(dim=(1, 2)).clamp(min=1)
+            value = torch.where(per_sample(under, x) > 0.5, 1.0 - value, value)
+        return torch.where(lit[:, None], value, x)

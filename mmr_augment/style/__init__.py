@@ -1,11 +1,12 @@
-"""Domain-style simulators: how a site renders an image (``ScannerStyle``) and how a
-department writes a report (``ReportStyle``)."""
+"""Domain-style simulators: how a site renders an image (``ScannerStyle``; a site's spread of
+looks: ``StyleFamily``) and how a department writes a report (``ReportStyle``)."""
 
 from typing import Any
 
+from .family import StyleFamily
 from .scanner import ScannerStyle
 
-__all__ = ["ScannerStyle", "ReportStyle"]
+__all__ = ["ScannerStyle", "StyleFamily", "ReportStyle"]
 
 
 def __getattr__(name: str) -> Any:

@@ -175,6 +175,21 @@ class ScannerStyle(ImagePerturbation):
 
     # ------------------------------------------------------------------ fitting
     @classmethod
+    def fit_family(cls, reference_images: Any, source: Any = None, **kwargs: Any) -> Any:
+        """A :class:`~mmr_augment.style.StyleFamily` fitted to a site's films, one member per
+        film, drawn per image: :func:`mmr_augment.style.fitting.fit_style_family` (same
+        arguments: ``match``, ``base``, ``knots``, ``max_members``, ``generator``, ``name``).
+
+        Example:
+            >>> films = torch.rand(3, 1, 16, 16, generator=torch.Generator().manual_seed(0))
+            >>> len(ScannerStyle.fit_family(films ** 2, source=films, knots=5))
+            3
+        """
+        from .fitting.family import fit_style_family
+
+        return fit_style_family(reference_images, source, **kwargs)
+
+    @classmethod
     def fit(cls, reference_images: torch.Tensor, base: ScannerStyle | None = None, *,
             source: torch.Tensor | None = None, knots: int = 65,
             generator: torch.Generator | int = 0, name: str = "fitted",

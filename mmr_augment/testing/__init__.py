@@ -3,6 +3,7 @@
 - :func:`check_perturbation` -> :class:`CheckReport`: the contract battery as a function.
 - :mod:`mmr_augment.testing.strategies`: images, batches, labelled reports, ops, policies.
 - :func:`isolated_registry`: define test-only ops without leaking them into the registry.
+- :mod:`mmr_augment.testing.exposure`: how much each severity saturates films of any exposure.
 
 Example:
     >>> from mmr_augment import GaussianNoise

@@ -108,9 +108,10 @@ def demo_markdown(results: dict[str, Any]) -> str:
                          "image-only acc", "text-only acc", "i2r MR degr.", "r2i MR degr."]),
         "",
         "## How to read this", "",
-        "- Accuracy is per-observation binary accuracy at p = 0.5, macro over observations "
-        "(AUC likewise); the linear probe is fitted on the source training studies' fused "
-        "embeddings and never on test data.",
+        "- Accuracy is per-observation binary accuracy at p = 0.5, macro over the observations "
+        "with both classes among the test studies (AUC likewise; an observation with no "
+        "positive case is not measurable and left out); the linear probe is fitted on the "
+        "source training studies' fused embeddings and never on test data.",
         "- Relative error: error above clean averaged over severities 1-5 (MedMNIST-C style, "
         "not normalised by the baseline).",
         "- BE / rBE: MedMNIST-C's balanced error (1 - balanced accuracy, mean over labels) "

@@ -31,7 +31,11 @@ from .corruption import CorruptionBank  # noqa: E402
 from .results import Corruption, DomainScores  # noqa: E402
 
 
-def _mean_std(values: Sequence[float]) -> tuple[float, float]:
+def _mean_std(values: Sequence[float | None]) -> tuple[float, float]:
+    """Mean and std of the measured values (NaN, drawn as a gap, when none is measured)."""
+    values = [v for v in values if v is not None]
+    if not values:
+        return math.nan, 0.0
     return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
 
 

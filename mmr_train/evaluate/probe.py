@@ -6,8 +6,10 @@ cross-entropy per column (identical to K independent logistic regressions), full
 deviation. The regularisation strength is fixed (``l2``), never tuned on evaluation data.
 
 Metrics per observation: accuracy at probability 0.5 and ROC AUC (rank formula, ties count
-half); ``macro`` averages over observations, skipping an AUC whose test column has a single
-class (reported as ``None``).
+half). An observation whose test column has a single class (no positive case, or no negative
+case) is not measurable: a probe that always says "absent" scores accuracy 1.0 on a column
+with no positive case, so both its metrics are ``None``, ``note`` says why, and ``macro``
+averages over the measurable observations only (``None`` when there are none).
 
 Example:
     >>> x = torch.tensor([[-2.0], [-1.0], [1.0], [2.0]])
@@ -106,23 +108,53 @@ def binary_auc(scores: torch.Tensor, targets: torch.Tensor) -> float:
     return float(((diff > 0).double() + 0.5 * (diff == 0).double()).mean())
 
 
+def unmeasurable_reason(targets: torch.Tensor) -> str | None:
+    """Why a 0/1 test column cannot score a probe (one class only), or None.
+
+    Example:
+        >>> unmeasurable_reason(torch.tensor([0, 0, 0]))
+        'no positive case in the test studies'
+    """
+    t = targets.flatten().bool()
+    if len(t) == 0:
+        return "no test studies"
+    if not bool(t.any()):
+        return "no positive case in the test studies"
+    if bool(t.all()):
+        return "no negative case in the test studies"
+    return None
+
+
 def probe_metrics(probs: torch.Tensor, labels: torch.Tensor, names: Sequence[str]
                   ) -> dict[str, Any]:
-    """Accuracy and AUC per observation plus their ``macro`` means.
+    """Accuracy and AUC per observation plus their ``macro`` means over the measurable ones.
 
     Returns:
-        ``{"per_observation": {name: {"accuracy", "auc"}}, "macro": {"accuracy", "auc"}}``;
-        an undefined AUC is ``None`` and left out of the macro mean.
+        ``{"per_observation": {name: {"accuracy", "auc"[, "note"]}}, "macro": {"accuracy",
+        "auc"}}``; an observation with one class in ``labels`` has both metrics ``None`` and a
+        ``note`` with the reason, and is left out of the macro means.
+
+    Example:
+        >>> probs = torch.tensor([[0.9, 0.1], [0.2, 0.3], [0.6, 0.2]])
+        >>> labels = torch.tensor([[1.0, 0.0], [0.0, 0.0], [0.0, 0.0]])
+        >>> m = probe_metrics(probs, labels, ["Effusion", "Nodule"])
+        >>> m["per_observation"]["Nodule"]
+        {'accuracy': None, 'auc': None, 'note': 'no positive case in the test studies'}
+        >>> round(m["macro"]["accuracy"], 4), m["macro"]["auc"]
+        (0.6667, 1.0)
     """
     if probs.shape != labels.shape or probs.shape[1] != len(names):
         raise InputError(f"probs {tuple(probs.shape)} and labels {tuple(labels.shape)} must "
                          f"match, with one column per name ({len(names)})")
     y = labels.bool()
     acc = ((probs >= 0.5) == y).double().mean(0).tolist()
-    aucs = [binary_auc(probs[:, k], y[:, k]) for k in range(len(names))]
-    per = {n: {"accuracy": a, "auc": None if math.isnan(u) else u}
-           for n, a, u in zip(names, acc, aucs, strict=True)}
-    defined = [u for u in aucs if not math.isnan(u)]
+    per: dict[str, dict[str, Any]] = {}
+    for k, name in enumerate(names):
+        reason = unmeasurable_reason(y[:, k])
+        per[name] = ({"accuracy": None, "auc": None, "note": reason} if reason else
+                     {"accuracy": acc[k], "auc": binary_auc(probs[:, k], y[:, k])})
+    accs = [v["accuracy"] for v in per.values() if v["accuracy"] is not None]
+    aucs = [v["auc"] for v in per.values() if v["auc"] is not None]
     return {"per_observation": per,
-            "macro": {"accuracy": sum(acc) / len(acc),
-                      "auc": sum(defined) / len(defined) if defined else None}}
+            "macro": {"accuracy": sum(accs) / len(accs) if accs else None,
+                      "auc": sum(aucs) / len(aucs) if aucs else None}}

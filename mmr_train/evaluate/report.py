@@ -105,6 +105,34 @@ def family_table(runs: dict[str, Sequence[EvaluationResult]]) -> str:
     return table(rows, head)
 
 
+def observation_rows(scores: dict[str, Any]) -> list[list[str]]:
+    """Per observation, per test domain: ``accuracy / AUC`` (%) or why it is not measurable.
+
+    ``scores``: test domain -> :class:`~.results.ProbeScores`.
+
+    Example:
+        >>> from mmr_train.evaluate.results import ProbeScores, Scores
+        >>> s = ProbeScores({"Effusion": Scores(0.75, 0.9),
+        ...                  "Nodule": Scores(None, None, "no positive case in the test studies")},
+        ...                 Scores(0.75, 0.9))
+        >>> for row in observation_rows({"site_a": s}):
+        ...     print(row)
+        ['Effusion', '75.00 / 90.00']
+        ['Nodule', 'not measurable: no positive case in the test studies']
+    """
+    first = next(iter(scores.values()), None)
+    names = list(first.per_observation) if first else []
+    rows = []
+    for name in names:
+        row = [name]
+        for domain in scores.values():
+            s = domain.per_observation[name]
+            row.append(f"not measurable: {s.note}" if s.note else
+                       f"{fmt(s.accuracy, 100)} / {fmt(s.auc, 100)}")
+        rows.append(row)
+    return rows
+
+
 def eval_markdown(result: EvaluationResult) -> str:
     """The markdown report of one evaluation."""
     h = headline(result)
@@ -135,6 +163,12 @@ def eval_markdown(result: EvaluationResult) -> str:
         "## Headline", "", table([[k, fmt(v)] for k, v in h.items()], ["metric", "value"]), "",
         "## Cross-domain (fused embeddings, linear probe)", "",
         table(domain_rows, ["domain", "kind", "accuracy (%)", "AUC (%)"]), "",
+        "Accuracy and AUC are macro means over the observations measurable in that domain: an "
+        "observation with one class only among its test studies (no positive or no negative "
+        "case) cannot be scored (a probe that always says \"absent\" would get 100% accuracy) "
+        "and is left out of every mean.", "",
+        "### Per observation (accuracy % / AUC %)", "",
+        table(observation_rows(cd.per_domain), ["observation", *cd.per_domain]), "",
         "## Corruptions (probe accuracy %, relative error in points)", "",
         *medmnistc_note(result), table(fam_rows, ["family", "modality",
                                                   *(f"s{s}" for s in sev), "rel. err",

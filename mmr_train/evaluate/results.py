@@ -76,10 +76,12 @@ def from_plain(kind: Any, value: Any) -> Any:
 
 @dataclass
 class Scores(JsonResult):
-    """Probe accuracy and AUC (None: undefined, e.g. one class only)."""
+    """Probe accuracy and AUC (None: not measurable, e.g. one class only; ``note`` says why,
+    and is left out of the JSON when there is nothing to say)."""
 
     accuracy: float | None
     auc: float | None
+    note: str | None = field(default=None, metadata={"omit_none": True})
 
 
 @dataclass
@@ -201,15 +203,15 @@ class FamilyScores(JsonResult):
 
     modality: str
     retrieval_degradation: Directions[float] | None = optional()
-    accuracy: dict[str, float]
+    accuracy: dict[str, float | None]
     auc: dict[str, float | None]
-    relative_error: float
+    relative_error: float | None
     balanced_error: dict[str, float] | None = field(default=None,
                                                    metadata={"omit_none": True})
 
     def s3plus(self) -> float | None:
         """Mean accuracy over severities >= 3 (None without any)."""
-        values = [a for s, a in self.accuracy.items() if int(s) >= 3]
+        values = [a for s, a in self.accuracy.items() if int(s) >= 3 and a is not None]
         return sum(values) / len(values) if values else None
 
 

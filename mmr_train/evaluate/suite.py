@@ -115,9 +115,9 @@ def cross_domain(train: EvalSet, test: EvalSet, train_emb: dict[str, torch.Tenso
 def _mean_macro(results: Sequence[ProbeScores]) -> Scores:
     if not results:
         return Scores(None, None)
-    acc = [r.macro.accuracy for r in results]
+    acc = [r.macro.accuracy for r in results if r.macro.accuracy is not None]
     auc = [r.macro.auc for r in results if r.macro.auc is not None]
-    return Scores(sum(acc) / len(acc), sum(auc) / len(auc) if auc else None)
+    return Scores(sum(acc) / len(acc) if acc else None, sum(auc) / len(auc) if auc else None)
 
 
 def corruption_suite(encoder: FrozenEncoder, probe: LinearProbe, bank: CorruptionBank,
@@ -148,16 +148,18 @@ def corruption_suite(encoder: FrozenEncoder, probe: LinearProbe, bank: Corruptio
                                                         emb["text_contrast"]))
                 moved = Directions(*(_degradation(c, g).delta for c, g in
                                      _pairs(retrieval[0], got)))
+        measurable = clean.accuracy is not None and None not in acc.values()
         families[family] = FamilyScores(fam.modality, moved, acc, auc,
-                                        relative_error(clean.accuracy, list(acc.values())),
-                                        balanced)
+                                        relative_error(clean.accuracy, list(acc.values()))
+                                        if measurable else None, balanced)
         if progress:
             progress(family)
     mean_re = {}
     for kind in ("image", "text"):
-        values = [f.relative_error for f in families.values() if f.modality == kind]
+        values = [f.relative_error for f in families.values()
+                  if f.modality == kind and f.relative_error is not None]
         mean_re[kind] = sum(values) / len(values) if values else None
-    every = [f.relative_error for f in families.values()]
+    every = [f.relative_error for f in families.values() if f.relative_error is not None]
     return Corruption(clean, list(severities), families,
                       ModalityMeans(**mean_re, all=sum(every) / len(every) if every else None),
                       clean_balanced_error)

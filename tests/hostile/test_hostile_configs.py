@@ -28,6 +28,7 @@ from mmr_train.config import load_fit_config
 LOADERS = {
     "mmr_augment.load_config": ma.load_config,
     "ScannerStyle.from_yaml": ScannerStyle.from_yaml,
+    "StyleFamily.from_yaml": ma.StyleFamily.from_yaml,
     "ReportStyle.from_yaml": lambda path: ma.REGISTRY["ReportStyle"].from_yaml(path),
     "mmr_train.config.load_config": load_model_config,
     "mmr_train.config.load_fit_config": load_fit_config,

@@ -24,13 +24,27 @@ def test_bias_field_is_smooth_compared_with_noise():
     assert high_frequency_ratio(noise) > 10
 
 
-def test_bias_field_is_multiplicative_and_keeps_zero():
+def odds(x):
+    return x / (1 - x)
+
+
+def test_bias_field_multiplies_the_odds_and_keeps_zero_and_one():
     op = ma.BiasField(coefficients=0.3)
     params = op.sample(3, torch.Generator().manual_seed(1))
     g = torch.Generator().manual_seed(2)
-    a, b = 0.2 * torch.rand(3, 1, 16, 16, generator=g), 0.2 * torch.rand(3, 1, 16, 16, generator=g)
-    torch.testing.assert_close(op.apply(a, params) / a, op.apply(b, params) / b)
+    a, b = 0.9 * torch.rand(3, 1, 16, 16, generator=g), 0.9 * torch.rand(3, 1, 16, 16, generator=g)
+    a, b = a.double(), b.double()
+    torch.testing.assert_close(odds(op.apply(a, params)) / odds(a),
+                               odds(op.apply(b, params)) / odds(b))
     assert torch.equal(op.apply(torch.zeros(3, 3, 16, 16), params), torch.zeros(3, 3, 16, 16))
+    assert torch.equal(op.apply(torch.ones(3, 1, 16, 16), params), torch.ones(3, 1, 16, 16))
+
+
+def test_bias_field_never_saturates_a_bright_film():
+    # the former x * field form sent up to 3/4 of a bright film to >= 0.99 at c = 0.5
+    film = torch.full((8, 1, 32, 32), 0.9)
+    y = ma.BiasField(coefficients=0.5)(film, generator=0)
+    assert float(y.max()) < 0.99 and float(y.min()) > 0.5
 
 
 def test_bias_field_seeded_coefficients_and_formula():

@@ -73,3 +73,23 @@ def test_lowercase_is_upper_cased_and_unknown_characters_are_refused():
         Markers(texts="L")
     with pytest.raises(ConfigError, match="scale"):
         Markers(scale=0.1)
+
+
+def test_auto_polarity_keeps_text_legible_on_a_bright_film():
+    # a bright film (0.9 everywhere): a white "L" would differ by <= 0.1; auto writes it dark
+    x = torch.full((3, 1, 24, 24), 0.9)
+    op = Markers(texts=["L"], scale=2.0, value=(0.9, 1.0))
+    params = op.sample(3, 0)
+    lit = op.occlusion(x.shape, params)
+    y = op.apply(x, params)
+    assert torch.allclose(y[lit], 1.0 - params["value"].float().repeat_interleave(
+        lit.flatten(1).sum(1)))
+    assert float((y[lit] - 0.9).abs().min()) >= 0.8
+    bright = Markers(texts=["L"], scale=2.0, value=(0.9, 1.0), polarity="bright")
+    assert float((bright.apply(x, params)[lit] - 0.9).abs().max()) <= 0.1 + 1e-6
+    # on a dark film the same op writes the bright value, as before
+    dark = torch.full((3, 1, 24, 24), 0.2)
+    assert torch.equal(op.apply(dark, params)[lit], bright.apply(dark, params)[lit])
+    assert Markers(polarity="dark").to_config()["polarity"] == "dark"
+    with pytest.raises(ConfigError, match="polarity"):
+        Markers(polarity="white")

@@ -57,7 +57,9 @@ def test_auc_known_values_and_single_class():
     assert binary_auc(torch.tensor([0.5, 0.5]), torch.tensor([1, 0])) == 0.5
     assert math.isnan(binary_auc(torch.tensor([0.3, 0.4]), torch.tensor([1, 1])))
     out = probe_metrics(torch.tensor([[0.7], [0.6]]), torch.tensor([[1.0], [1.0]]), ["x"])
-    assert out["macro"] == {"accuracy": 1.0, "auc": None}
+    # one class only: not measurable (accuracy 1.0 here would only say "always present")
+    assert out["macro"] == {"accuracy": None, "auc": None}
+    assert out["per_observation"]["x"]["note"] == "no negative case in the test studies"
 
 
 def test_retrieval_ranks_on_hand_made_matrix():

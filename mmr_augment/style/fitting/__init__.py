@@ -6,8 +6,9 @@ Example:
     ('bit_depth', 'jpeg', 'collimation')
 """
 
+from .family import film_quantiles, fit_style_family
 from .fit import FITTED, StyleFit, fit_scanner_style
 from .statistics import FilmStatistics, film_statistics, statistics_distance
 
-__all__ = ["FITTED", "FilmStatistics", "StyleFit", "film_statistics", "fit_scanner_style",
-           "statistics_distance"]
+__all__ = ["FITTED", "FilmStatistics", "StyleFit", "film_quantiles", "film_statistics",
+           "fit_scanner_style", "fit_style_family", "statistics_distance"]

@@ -4,7 +4,9 @@ Reads every PNG / JPEG / DICOM file under FOLDER (recursively), as grey (ITU-R B
 for colour files) resized to ``--size`` px square (``--size 0``: native sizes), fits every
 stage it can (:func:`~mmr_augment.style.fitting.fit_scanner_style`) with a progress bar,
 writes the style YAML and, with ``--report``, the report figure; prints which stages were
-estimated and which were not, and why.
+estimated and which were not, and why. ``--family`` writes a ``StyleFamily`` instead: one member
+per film (its own tone, see :func:`~mmr_augment.style.fitting.fit_style_family`) on the fitted
+style's other stages.
 """
 
 from __future__ import annotations
@@ -69,11 +71,19 @@ def run_fit_style(ns: argparse.Namespace) -> int:
                                name=name, max_films=ns.search_films, progress=progress)
     for bar in bars:
         bar.close()
-    result.style.to_yaml(ns.out)
     for stage, how in result.estimated.items():
         print(f"  estimated {stage:<12} {how}")
     for stage, why in result.not_estimated.items():
         print(f"  skipped   {stage:<12} {why}")
+    if ns.family:
+        from .family import fit_style_family
+
+        family = fit_style_family(reference, source, match=ns.match, base=result.style,
+                                  knots=ns.knots, generator=ns.seed, name=name)
+        family.to_yaml(ns.out)
+        print(f"  family    {family.description}")
+    else:
+        result.style.to_yaml(ns.out)
     print(f"wrote {ns.out}")
     if ns.report:
         from .report import save_fit_report
@@ -97,4 +107,10 @@ def add_fit_style_command(sub: Any) -> None:
     p.add_argument("--knots", type=int, default=65, help="knots of the tone curve")
     p.add_argument("--name", help="style name (default: the output file's stem)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--family", action="store_true",
+                   help="write a StyleFamily (StyleFamily.from_yaml): one member per film, on "
+                        "the fitted style's other stages")
+    p.add_argument("--match", type=float, default=0.0,
+                   help="with --family: per-image histogram matching weight (0: fixed per-film "
+                        "tone curves)")
     p.set_defaults(func=run_fit_style)

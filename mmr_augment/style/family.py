@@ -1,0 +1,219 @@
+"""``StyleFamily``: a site's spread of looks, one member style per reference film, one member
+drawn per image.
+
+A site is not one look: films come from several rooms, sizes and default windowings. A family
+holds members (each a fixed :class:`~mmr_augment.style.ScannerStyle`, optionally with the
+intensity quantiles of the film it was fitted to), draws one member per sample with ``weights``
+and renders each sample with its member; samples sharing a member run as one batch. With
+``match > 0`` each rendered image is then histogram-matched to its member's quantiles (the
+image's own intensity CDF, a per-image tone curve like a console's automatic VOI), blended with
+weight ``match``. :meth:`ScannerStyle.fit_family` fits a family from a site's films.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from ..core import Params, slice_params
+from ..errors import ConfigError
+from ..image.base import ImagePerturbation
+from ..image.tone_curve import apply_lut
+from ._files import StyleFiles
+from .scanner import ScannerStyle
+
+FAMILY_HEADER = """\
+# A style family for mmr_augment.StyleFamily: one site's spread of looks.
+# Each member is a ScannerStyle config (see a ScannerStyle file for its stages), with an
+# optional `quantiles` list (its film's intensity quantiles at evenly spaced probabilities
+# 0..1) and a `weight`. One member is drawn per image; with match > 0 the rendered image is
+# histogram-matched to its member's quantiles, blended with weight `match`.
+"""
+FAMILY_FILES = StyleFiles("scanner", "StyleFamily", FAMILY_HEADER, "members")
+_MEMBER_KEYS = ("style", "quantiles", "weight")
+
+
+def matching_curves(x: torch.Tensor, quantiles: torch.Tensor, pixels: int = 1 << 16
+                    ) -> torch.Tensor:
+    """``(B, K)`` tone curves mapping each image's own intensity CDF onto ``quantiles[b]``
+    (``K`` values at evenly spaced probabilities), at ``K`` evenly spaced inputs; batched.
+
+    Each image's CDF is read from at most about ``pixels`` of its pixels (every k-th).
+
+    Example:
+        >>> x = torch.linspace(0, 1, 1001).view(1, 1, 1, 1001)
+        >>> q = torch.linspace(0, 1, 5).view(1, 5) ** 2
+        >>> [round(v, 2) for v in matching_curves(x, q)[0].tolist()]
+        [0.0, 0.06, 0.25, 0.56, 1.0]
+    """
+    b, k = quantiles.shape
+    flat = x.detach().reshape(b, -1)
+    flat = flat[:, ::max(1, flat.shape[1] // pixels)].to(torch.float64).sort(1).values
+    levels = torch.linspace(0.0, 1.0, k, dtype=torch.float64, device=flat.device)
+    cdf = torch.searchsorted(flat, levels.expand(b, k).contiguous(), right=True)
+    position = cdf.to(torch.float64) / flat.shape[1] * (k - 1)
+    lo = position.floor().long().clamp(max=k - 2)
+    q = quantiles.to(device=flat.device, dtype=torch.float64)
+    return torch.lerp(q.gather(1, lo), q.gather(1, lo + 1), position - lo)
+
+
+def _member(i: int, given: Any) -> tuple[ScannerStyle, list[float] | None, float]:
+    """One member mapping -> its style, quantiles and weight (clear errors otherwise)."""
+    if not isinstance(given, Mapping) or any(k not in _MEMBER_KEYS for k in given):
+        raise ConfigError(f"StyleFamily: member {i} must be a mapping with keys among "
+                          f"{list(_MEMBER_KEYS)}, got {given!r}")
+    style = given.get("style") or {}
+    if isinstance(style, Mapping):
+        style = dict(style)
+        if style.pop("type", "ScannerStyle") != "ScannerStyle":
+            raise ConfigError(f"StyleFamily: member {i}'s style must be a ScannerStyle config")
+        style = ScannerStyle(**style)
+    if not isinstance(style, ScannerStyle) or style.value_range != (0.0, 1.0):
+        raise ConfigError(f"StyleFamily: member {i}'s style must be a ScannerStyle (or its "
+                          f"config) on the default value range, got {style!r}")
+    weight = given.get("weight", 1.0)
+    if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not weight >= 0:
+        raise ConfigError(f"StyleFamily: member {i}'s weight must be a number >= 0, got "
+                          f"{weight!r}")
+    quantiles = given.get("quantiles")
+    if quantiles is not None:
+        values = list(quantiles) if isinstance(quantiles, (list, tuple)) else []
+        if not 2 <= len(values) <= 4096 or any(
+                isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 1
+                for v in values) or any(b < a for a, b in zip(values, values[1:])):
+            raise ConfigError(f"StyleFamily: member {i}'s quantiles must be 2..4096 "
+                              f"non-decreasing numbers in [0, 1], got {quantiles!r}")
+        quantiles = [float(v) for v in values]
+    return style, quantiles, float(weight)
+
+
+class StyleFamily(ImagePerturbation):
+    """One member style drawn per image (see the module doc); a policy op like any other.
+
+    Args:
+        members: list of mappings ``{"style": ScannerStyle or its config, "quantiles":
+            [...], "weight": w}`` (each key optional: no style is the identity, the default
+            weight 1).
+        name: the family's name.
+        description: free text, kept in the config.
+        match: weight in ``[0, 1]`` of the per-image histogram matching to the member's
+            quantiles (every member then needs quantiles of one length).
+        p: probability that a sample is styled.
+        value_range: the images' value range.
+
+    Example:
+        >>> fam = StyleFamily([{"style": {"mtf": {"sigma": 1.0}}, "quantiles": [0.0, 0.5, 1.0]},
+        ...                    {"quantiles": [0.0, 0.2, 1.0]}], match=0.5)
+        >>> x = torch.rand(4, 1, 16, 16, generator=torch.Generator().manual_seed(0))
+        >>> params = fam.sample(4, 0)
+        >>> params["index"].tolist(), torch.equal(fam.apply(x, params), fam.apply(x, params))
+        ([1, 1, 0, 0], True)
+    """
+
+    family = "scanner_style"
+
+    def __init__(self, members: Sequence[Mapping[str, Any]], name: str = "family",
+                 description: str = "", match: float = 0.0, *, p: float = 1.0,
+                 value_range=(0.0, 1.0)) -> None:
+        super().__init__(p=p, value_range=value_range)
+        if not isinstance(name, str) or not isinstance(description, str):
+            raise ConfigError("StyleFamily: name and description must be strings")
+        if isinstance(members, (str, Mapping)) or not isinstance(members, Sequence) \
+                or not members:
+            raise ConfigError(f"StyleFamily: members must be a non-empty list of member "
+                              f"mappings, got {members!r}")
+        if isinstance(match, bool) or not isinstance(match, (int, float)) \
+                or not 0 <= match <= 1:
+            raise ConfigError(f"StyleFamily: match must be a number in [0, 1], got {match!r}")
+        parsed = [_member(i, m) for i, m in enumerate(members)]
+        self.name, self.description, self.match = name, description, float(match)
+        self.styles = nn.ModuleList(style for style, _, _ in parsed)
+        self.weights = torch.tensor([w for _, _, w in parsed], dtype=torch.float64)
+        if float(self.weights.sum()) <= 0:
+            raise ConfigError("StyleFamily: the member weights must not all be 0")
+        given = [q for _, q, _ in parsed]
+        self.quantiles = None
+        if any(q is not None for q in given):
+            if any(q is None for q in given) or len({len(q) for q in given}) != 1:
+                raise ConfigError("StyleFamily: give quantiles for every member or none, all "
+                                  "of one length")
+            self.quantiles = torch.tensor(given, dtype=torch.float64)
+        if self.match > 0 and self.quantiles is None:
+            raise ConfigError("StyleFamily: match > 0 needs every member's quantiles")
+
+    def __len__(self) -> int:
+        return len(self.styles)
+
+    # ------------------------------------------------------------------ contract
+    def _sample(self, batch_size: int, generator: torch.Generator) -> Params:
+        index = torch.multinomial(self.weights, batch_size, replacement=True,
+                                  generator=generator)
+        # only the members drawn are sampled (for the whole batch, so slices replay)
+        members = {str(m): self.styles[m].sample(batch_size, generator)
+                   for m in index.unique().tolist()}
+        return {"index": index, "members": members}
+
+    def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
+        index, y = params["index"], x
+        for key, member in params["members"].items():
+            rows = (index == int(key)).nonzero().flatten()
+            if rows.numel():
+                part = self.styles[int(key)].apply_batch(
+                    x.index_select(0, rows.to(x.device)), slice_params(member, rows))
+                y = y.index_copy(0, rows.to(x.device), part)
+        if self.match > 0:
+            matched = apply_lut(y, matching_curves(y, self.quantiles[index]))
+            y = torch.lerp(y, matched, self.match)
+        return y
+
+    def occlusion(self, shape: tuple[int, ...], params: Params) -> torch.Tensor:
+        """``(B, 1, H, W)`` bool: pixels the drawn members' shutters or markers cover."""
+        b, h, w = shape[0], shape[-2], shape[-1]
+        mask = torch.zeros(b, 1, h, w, dtype=torch.bool)
+        for key, member in params["members"].items():
+            rows = (params["index"] == int(key)).nonzero().flatten()
+            if rows.numel():
+                part = self.styles[int(key)].occlusion((rows.numel(), *shape[1:]),
+                                                       slice_params(member, rows))
+                mask[rows] = part.cpu()
+        return mask & params["gate"].view(-1, 1, 1, 1)
+
+    # ------------------------------------------------------------------ config and files
+    def to_config(self) -> dict[str, Any]:
+        """Name, description, match and every member (full style config, quantiles,
+        weight), plus any other non-default argument."""
+        members = []
+        for i, style in enumerate(self.styles):
+            member: dict[str, Any] = {"style": {k: v for k, v in style.to_config().items()
+                                                if k != "type"}}
+            if self.quantiles is not None:
+                member["quantiles"] = self.quantiles[i].tolist()
+            member["weight"] = float(self.weights[i])
+            members.append(member)
+        cfg = super().to_config()
+        full = {"type": cfg.pop("type"), "name": self.name, "description": self.description,
+                "match": self.match, "members": members}
+        full.update({k: v for k, v in cfg.items() if k not in full})
+        return full
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> StyleFamily:
+        """A family from a YAML file written by :meth:`to_yaml`."""
+        return cls(**FAMILY_FILES.read_style(path, ["name", "description", "match", "members",
+                                                    "p", "value_range"]))
+
+    def to_yaml(self, path: str | Path) -> None:
+        """Write the full config as a commented YAML file that :meth:`from_yaml` reads back."""
+        FAMILY_FILES.write_style(self.to_config(), path)
+
+    @classmethod
+    def fit(cls, reference_images: Any, source: Any = None, **kwargs: Any) -> StyleFamily:
+        """A family fitted to a site's films: see
+        :func:`mmr_augment.style.fitting.fit_style_family` (same arguments)."""
+        from .fitting.family import fit_style_family
+
+        return fit_style_family(reference_images, source, **kwargs)

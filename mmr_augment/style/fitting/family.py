@@ -1,0 +1,111 @@
+"""Fit a :class:`~mmr_augment.style.StyleFamily`: one member per reference film.
+
+Every member shares the non-tone stages of ``base`` (a style fitted to the whole site, e.g.
+``ScannerStyle.fit(films, source=..., stages="all")``, or none) and carries its own film's
+tone:
+
+- ``match=0``: a fixed tone curve, the histogram matching of the source films (rendered by
+  ``base``'s stages before the tone curve) onto that one film (``ScannerStyle.fit`` per film);
+- ``match>0``: that film's intensity quantiles; at apply time each image's own histogram is
+  matched onto them (weight ``match``), so the member adapts to whatever it restyles.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from ...errors import ConfigError
+from .._fit import matching_curve
+from .._stage_table import STAGES
+from .search import pixel_sample
+from .statistics import Films, film_batches
+
+_PRE_TONE = tuple(list(STAGES)[:list(STAGES).index("tone")])
+
+
+def film_quantiles(film: torch.Tensor, knots: int) -> list[float]:
+    """Intensity quantiles of one film at ``knots`` evenly spaced probabilities in [0, 1].
+
+    Example:
+        >>> film_quantiles(torch.linspace(0, 1, 101).view(1, 1, 101), 3)
+        [0.0, 0.5, 1.0]
+    """
+    flat = pixel_sample([film.detach().to("cpu", torch.float64)]).sort().values
+    position = torch.linspace(0.0, 1.0, knots, dtype=torch.float64) * (flat.numel() - 1)
+    lo = position.floor().long()
+    hi = (lo + 1).clamp(max=flat.numel() - 1)
+    values = torch.lerp(flat[lo], flat[hi], position - lo).clamp(0.0, 1.0)
+    return torch.cummax(values, 0).values.tolist()
+
+
+def _pick(count: int, limit: int) -> list[int]:
+    """At most ``limit`` indices spread evenly over ``range(count)``."""
+    if count <= limit:
+        return list(range(count))
+    return sorted({round(i * (count - 1) / (limit - 1)) for i in range(limit)})
+
+
+def fit_style_family(reference: Films, source: Films | None = None, *, match: float = 0.0,
+                     base: Any = None, knots: int = 65, max_members: int = 256,
+                     generator: torch.Generator | int = 0, name: str = "family") -> Any:
+    """A :class:`~mmr_augment.style.StyleFamily` with one member per reference film.
+
+    Args:
+        reference: the site's films: ``(B, C, H, W)`` or a list of ``(C, H, W)``, any sizes
+            (members follow the films grouped by size, in order within a size).
+        source: films like those the family will restyle (``match=0`` only; ``None``: a
+            uniformly distributed input, as ``ScannerStyle.fit``).
+        match: 0 for fixed per-film tone curves; in ``(0, 1]`` for per-image histogram
+            matching to each film's quantiles with that weight (see the module doc).
+        base: a ``ScannerStyle`` whose stages other than tone, window and invert every member
+            keeps.
+        knots: knots of the tone curves (or number of quantiles).
+        max_members: at most this many members, from films spread evenly over the references.
+        generator: seed of ``base``'s noise when rendering the source.
+        name: the family's name.
+
+    Example:
+        >>> from mmr_augment.style import StyleFamily
+        >>> dark, bright = torch.full((2, 1, 16, 16), 0.25), torch.full((2, 1, 16, 16), 0.75)
+        >>> fam = fit_style_family(torch.cat([dark, bright]), match=1.0, knots=3)
+        >>> len(fam), sorted({m["quantiles"][1] for m in fam.to_config()["members"]})
+        (4, [0.25, 0.75])
+    """
+    from ..family import StyleFamily
+    from ..scanner import ScannerStyle
+
+    if isinstance(knots, bool) or not isinstance(knots, int) or not 2 <= knots <= 4096:
+        raise ConfigError(f"fit_style_family: knots must be an int in 2..4096, got {knots!r}")
+    if isinstance(max_members, bool) or not isinstance(max_members, int) or max_members < 2:
+        raise ConfigError(f"fit_style_family: max_members must be an int >= 2, got "
+                          f"{max_members!r}")
+    if isinstance(match, bool) or not isinstance(match, (int, float)) or not 0 <= match <= 1:
+        raise ConfigError(f"fit_style_family: match must be a number in [0, 1], got {match!r}")
+    if base is not None and not isinstance(base, ScannerStyle):
+        raise ConfigError(f"fit_style_family: base must be a ScannerStyle, got {base!r}")
+    films = [f for x in film_batches(reference, "fit_style_family (reference)") for f in x]
+    films = [films[i] for i in _pick(len(films), max_members)]
+    shared: dict[str, Any] = {} if base is None else {
+        k: v for k, v in base.to_config().items()
+        if k in STAGES and k not in ("tone", "window", "invert")}
+    source_pixels = None
+    if source is not None and match == 0:
+        batches = film_batches(source, "fit_style_family (source)")
+        pre = ScannerStyle(**{k: v for k, v in shared.items() if k in _PRE_TONE})
+        source_pixels = pixel_sample([pre(x, generator=generator) for x in batches])
+    members = []
+    for i, film in enumerate(films):
+        style = {"name": f"{name} film {i}", **shared}
+        member: dict[str, Any] = {"style": style}
+        if match > 0:
+            member["quantiles"] = film_quantiles(film, knots)
+        else:
+            style["tone"] = {"kind": "lut", "curve": matching_curve(
+                pixel_sample([film]), source_pixels, knots)}
+        members.append(member)
+    how = "per-image histogram matching to" if match > 0 else "tone curves fitted to"
+    description = (f"{len(members)} members, {how} one reference film each"
+                   + (f", on {base.name}'s other stages" if base is not None else ""))
+    return StyleFamily(members, name=name, description=description, match=float(match))
