@@ -100,17 +100,20 @@ def _draw_levels(x: np.ndarray, photons: float, seed: int, stream: int,
         out[:] = _draw(np.clip(np.broadcast_to(rate, out.shape), 0.0, 2.0**50), seed, stream)
         return
     rate_of, cdf, guide, width = _level_tables(photons, x.dtype.name)
-    rate = rate.astype(np.float64)
     level = np.clip(np.rint(x * x.dtype.type(LEVELS)), 0, LEVELS).astype(np.intp)
-    rest = rate - rate_of[level]
-    below = np.flatnonzero((rest < 0) & (level > 0))
-    if below.size:  # rates between the grid's: the level below, the rest counted apart
-        level[below] -= 1
-        rest[below] = rate[below] - rate_of[level[below]]
-    extra = np.flatnonzero(rest > 0)
-    if extra.size > x.size // 4:  # not an 8-bit image: NumPy's sampler is faster
+    off = np.flatnonzero(rate != rate_of[level].astype(x.dtype))  # none on an 8-bit image
+    if off.size > x.size // 4:  # not an 8-bit image: NumPy's sampler is faster
         out[:] = _draw(np.clip(np.broadcast_to(rate, out.shape), 0.0, 2.0**50), seed, stream)
         return
+    extra, rest = off, np.zeros(0)
+    if off.size:  # rates between the grid's: the level below, the rest counted apart
+        near, exact = level[off], rate[off].astype(np.float64)
+        rest = exact - rate_of[near]
+        below = (rest < 0) & (near > 0)
+        near[below] -= 1
+        rest[below] = exact[below] - rate_of[near[below]]
+        level[off] = near
+        extra, rest = off[rest > 0], rest[rest > 0]
     rng = np.random.default_rng([seed, stream])
     u = rng.random(out.shape)
     count = guide[level * (width + 1) + (u * width).astype(np.intp)].reshape(-1)
@@ -122,7 +125,7 @@ def _draw_levels(x: np.ndarray, photons: float, seed: int, stream: int,
         step = step[cdf[row[step] + count[step]] <= u[step]]
     count = count.reshape(out.shape)
     if extra.size:  # Poisson(a) + Poisson(b) is Poisson(a + b): exact off the grid too
-        count[:, extra] += rng.poisson(np.broadcast_to(rest[extra], (copies, extra.size)))
+        count[:, extra] += rng.poisson(np.broadcast_to(rest, (copies, extra.size)))
     out[:] = count
 
 
