@@ -19,7 +19,7 @@ import argparse
 import ast
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from mmr_augment.errors import MMRError
@@ -32,6 +32,25 @@ SUBCOMMANDS: dict[str, str] = {
     "shard": "mmr_train.shard",
     "vqa": "mmr_train.vqa.command",
 }
+
+
+def add_paths(parser: argparse.ArgumentParser, helps: Mapping[str, str], *,
+              required: bool = False) -> None:
+    """Path options of a subcommand, ``flag -> help`` in order: required, or ``None`` when
+    left out.
+
+    Example:
+        >>> parser = argparse.ArgumentParser()
+        >>> add_paths(parser, {"--images": "image folder"}, required=True)
+        >>> add_paths(parser, {"--out": "output (default: next to the images)"})
+        >>> parser.parse_args(["--images", "a"])
+        Namespace(images=PosixPath('a'), out=None)
+    """
+    for flag, text in helps.items():
+        if required:
+            parser.add_argument(flag, required=True, type=Path, help=text)
+        else:
+            parser.add_argument(flag, type=Path, default=None, help=text)
 
 
 def help_line(module_path: str) -> str:

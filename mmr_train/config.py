@@ -278,6 +278,7 @@ _PRESETS: dict[str, dict[str, Any]] = {
 }
 PRESETS = tuple(_PRESETS)
 Config = TypeVar("Config", bound=RobustMMRConfig)
+Checked = TypeVar("Checked")
 
 
 def preset(name: str) -> RobustMMRConfig:
@@ -365,10 +366,25 @@ def _from_mapping(cls: type[Config], data: Any, base: str) -> Config:
             start[key] = {**start[key], **(values or {})}
         else:
             start[key] = values
-    return _build(cls, start, "config")
+    return validate_config(cls, start, "config")
 
 
-def _build(cls: type, data: Any, where: str) -> Any:
+def validate_config(cls: type[Checked], data: Any, where: str = "config") -> Checked:
+    """A ``cls`` dataclass from ``data`` (any subset of its fields), strictly checked.
+
+    The one validator of every ``mmr_train`` config: unknown keys (with a "did you mean"),
+    values that do not match the type hints, and numbers outside a field's :func:`setting`
+    bounds raise :class:`~mmr_augment.errors.ConfigError` naming the key path under ``where``;
+    nested dataclass fields are checked the same way.
+
+    Example:
+        >>> validate_config(TrainSettings, {"lr": 1}).lr
+        1.0
+        >>> validate_config(TrainSettings, {"max_step": 5}, "train")
+        Traceback (most recent call last):
+        ...
+        mmr_augment.errors.ConfigError: unknown key train.max_step (did you mean 'max_steps'?)...
+    """
     if not isinstance(data, dict):
         raise ConfigError(f"{where} must be a mapping, got {type(data).__name__}")
     hints = typing.get_type_hints(cls)
@@ -386,7 +402,7 @@ def _build(cls: type, data: Any, where: str) -> Any:
 def _check(kind: Any, value: Any, where: str, rules: Any) -> Any:
     """``value`` validated against the type ``kind`` and the field's ``rules``."""
     if dataclasses.is_dataclass(kind):
-        return _build(kind, value, where)
+        return validate_config(kind, value, where)
     if not _matches(kind, value):
         got = "" if typing.get_origin(kind) is Literal else f" ({type(value).__name__})"
         raise ConfigError(f"{where} must be {_describe(kind)}, got {value!r}{got}")

@@ -22,6 +22,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from .cli import add_paths
 from .config import load_fit_config
 from .distributed import DistContext
 from .trainer import Trainer
@@ -34,14 +35,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, default=Path("tiny"),
                         help="fit config YAML (e.g. mmr_train/configs/tiny.yaml) or a preset "
                              "name: tiny, small, base (default: %(default)s)")
-    parser.add_argument("--manifest", type=Path, default=None,
-                        help="train on this CSV / JSONL manifest (sets data.kind: manifest, "
-                             "data.path)")
-    parser.add_argument("--root", type=Path, default=None,
-                        help="data root of the manifest's paths (data.root; default: the "
-                             "manifest's folder)")
-    parser.add_argument("--out", required=True, type=Path,
-                        help="run folder: checkpoints/, metrics.jsonl, config.yaml")
+    add_paths(parser, {
+        "--manifest": "train on this CSV / JSONL manifest (sets data.kind: manifest, data.path)",
+        "--root": "data root of the manifest's paths (data.root; default: the manifest's "
+                  "folder)"})
+    add_paths(parser, {"--out": "run folder: checkpoints/, metrics.jsonl, config.yaml"},
+              required=True)
     parser.add_argument("--max-steps", type=int, default=None,
                         help="override train.max_steps (the schedule ends there)")
     parser.add_argument("--resume", action="store_true",

@@ -34,6 +34,8 @@ from pathlib import Path
 
 from mmr_augment.errors import InputError
 
+from .cli import add_paths
+
 HELP = "build a labelled manifest CSV from an image folder and a reports CSV or folder"
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".dcm", ".dicom")
 _CODES = {"positive": 1, "negative": 0, "uncertain": -1}
@@ -133,12 +135,10 @@ def build_manifest(images: str | Path, reports: str | Path, out: str | Path | No
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``manifest`` subcommand's arguments."""
-    parser.add_argument("--images", required=True, type=Path,
-                        help="folder of PNG / JPEG / DICOM images (searched recursively)")
-    parser.add_argument("--reports", required=True, type=Path,
-                        help="reports CSV, or a folder of <image name>.txt files")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="manifest CSV to write (default: IMAGES/manifest.csv)")
+    add_paths(parser, {
+        "--images": "folder of PNG / JPEG / DICOM images (searched recursively)",
+        "--reports": "reports CSV, or a folder of <image name>.txt files"}, required=True)
+    add_paths(parser, {"--out": "manifest CSV to write (default: IMAGES/manifest.csv)"})
     parser.add_argument("--id-column", default="id",
                         help="CSV column holding the image file name or stem (default: id)")
     parser.add_argument("--report-column", default="report",

@@ -74,3 +74,21 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def rank_trainer(rank: int, world: int, port: int, config: str, out: str) -> tuple[Any, Any]:
+    """In a DDP test's spawned process: join a gloo group of ``world`` CPU ranks on ``port``
+    and build the trainer of ``config`` writing to ``out``; returns it and its ``DistContext``
+    (close that at the end)."""
+    import torch
+    import torch.distributed as dist
+
+    from mmr_train.config import load_fit_config
+    from mmr_train.distributed import DistContext
+    from mmr_train.trainer import Trainer
+
+    torch.set_num_threads(1)
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    dist.init_process_group("gloo", rank=rank, world_size=world)
+    ctx = DistContext(rank, world, rank, torch.device("cpu"))
+    return Trainer(load_fit_config(config), out, progress=False, ctx=ctx), ctx

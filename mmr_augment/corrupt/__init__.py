@@ -14,9 +14,15 @@ Example:
 
 from .build import CorruptionSummary, build_corruptions
 from .cells import sample_seed
-from .families import CorruptionFamily, corruption_families, parse_severities, select_families
+from .families import (
+    CorruptionFamily,
+    corruption_families,
+    corruption_ops,
+    parse_severities,
+    select_families,
+)
 
 __all__ = [
     "CorruptionFamily", "CorruptionSummary", "build_corruptions", "corruption_families",
-    "parse_severities", "sample_seed", "select_families",
+    "corruption_ops", "parse_severities", "sample_seed", "select_families",
 ]

@@ -50,6 +50,24 @@ def _register_text_ops() -> bool:
     return True
 
 
+def corruption_ops(modality: str) -> list[tuple[str, type[Perturbation]]]:
+    """``(op name, op class)`` of each corruption family of ``modality`` (``image`` or
+    ``text``), in registry order: the first registered op of a family with a severity table,
+    leaving out the domain styles and meaning-changing text ops. Register the text ops first.
+
+    Example:
+        >>> ("GaussianNoise", REGISTRY["GaussianNoise"]) in corruption_ops("image")
+        True
+    """
+    out: dict[str, tuple[str, type[Perturbation]]] = {}
+    for name, cls in REGISTRY.items():
+        if (cls.modality == modality and cls.family not in _STYLE_FAMILIES
+                and cls.family not in out and cls.severity_table
+                and getattr(cls, "effect", "") != "meaning_changing"):
+            out[cls.family] = (name, cls)
+    return list(out.values())
+
+
 def corruption_families(modality: str = "all") -> dict[str, CorruptionFamily]:
     """Families by name (registry order, image first); ``modality``: all, image or text.
 
@@ -59,16 +77,9 @@ def corruption_families(modality: str = "all") -> dict[str, CorruptionFamily]:
         raise ConfigError(f"modality must be one of {SELECTIONS}, got {modality!r}")
     if not _register_text_ops() and modality == "text":
         raise ConfigError("text families need the report stack: pip install 'mmr[text]'")
-    out: dict[str, CorruptionFamily] = {}
-    for kind in ("image", "text"):
-        for name, cls in REGISTRY.items():
-            if (cls.modality != kind or cls.family in _STYLE_FAMILIES or cls.family in out
-                    or not cls.severity_table
-                    or getattr(cls, "effect", "") == "meaning_changing"):
-                continue
-            if modality in ("all", kind):
-                out[cls.family] = CorruptionFamily(cls.family, name, kind)
-    return out
+    return {cls.family: CorruptionFamily(cls.family, name, kind)
+            for kind in ("image", "text") if modality in ("all", kind)
+            for name, cls in corruption_ops(kind)}
 
 
 def select_families(spec: str, families: dict[str, CorruptionFamily] | None = None

@@ -1,8 +1,22 @@
 """Global tone families: gamma, contrast and brightness (MedMNIST-C chest X-ray severities).
 
 MedMNIST-C corrupts each of these in two directions with separate tables, so these ops take a
-``direction="up"|"down"`` argument that picks which table ``severity=1..5`` reads. Outside
-severity mode ``direction`` has no effect: the sampled factor may lie on either side of 1.
+``direction="up"|"down"`` argument that picks which table ``severity=1..5`` reads (the values
+replace the op's one argument, ``gamma`` or ``factor``). Outside severity mode ``direction``
+has no effect: the sampled factor may lie on either side of 1.
+
+========================== ===== ===== ===== ===== =====
+severity                     1     2     3     4     5
+========================== ===== ===== ===== ===== =====
+Gamma, Contrast ``up``      1.1   1.2   1.3   1.4   1.6
+Gamma, Contrast ``down``    0.9   0.8   0.7   0.6   0.4
+Brightness ``up``           1.1   1.2   1.3   1.4   1.5
+Brightness ``down``         0.9   0.8   0.7   0.6   0.5
+========================== ===== ===== ===== ===== =====
+
+The op arguments are the same for the three: the op's value (a scalar, ``(lo, hi)`` range or
+``choice(...)``), ``direction``, ``p`` (probability that a sample is changed), ``severity``
+(1..5: the table above replaces the value) and ``value_range`` (the images' value range).
 """
 
 from __future__ import annotations
@@ -11,7 +25,7 @@ from typing import ClassVar
 
 import torch
 
-from ..core import Params, Perturbation
+from ..core import Params
 from ..errors import ConfigError
 from .base import ImagePerturbation, per_sample
 
@@ -20,35 +34,31 @@ _UP = (1.1, 1.2, 1.3, 1.4, 1.6)
 _DOWN = (0.9, 0.8, 0.7, 0.6, 0.4)
 
 
-def _use_direction(op: Perturbation, direction: str) -> None:
-    """Point ``op.severity_table`` at the table of ``direction`` (an instance attribute)."""
-    tables = type(op).severity_tables
-    if direction not in tables:
-        raise ConfigError(f"{type(op).__name__}: direction must be one of {sorted(tables)}, "
-                          f"got {direction!r}")
-    op.severity_table = tables[direction]
+class TwoWayTone(ImagePerturbation, abstract=True):
+    """Base of the tone ops with an ``up`` and a ``down`` severity table (``severity_tables``)
+    for their one argument, named by ``argument``."""
+
+    argument: ClassVar[str]
+    severity_tables: ClassVar[dict[str, dict[str, tuple]]]
+
+    def __init__(self, value, *, direction: str, p: float, severity: int | None, value_range,
+                 low: float) -> None:
+        super().__init__(p=p, severity=severity, value_range=value_range)
+        tables = type(self).severity_tables
+        if direction not in tables:
+            raise ConfigError(f"{type(self).__name__}: direction must be one of "
+                              f"{sorted(tables)}, got {direction!r}")
+        self.severity_table = tables[direction]  # an instance attribute: this op's direction
+        setattr(self, self.argument, self.spec(self.argument, value, low=low, high=100.0))
 
 
-class Gamma(ImagePerturbation):
+class Gamma(TwoWayTone):
     """Gamma correction ``x ** gamma`` per sample (kornia ``adjust_gamma`` with gain 1).
 
     ``gamma < 1`` brightens mid-tones, ``gamma > 1`` darkens them; 0 and 1 stay fixed.
-
-    Severity (MedMNIST-C chest X-ray ``gamma_corr_up`` / ``gamma_corr_down``):
-
-    ========= ===== ===== ===== ===== =====
-    direction   1     2     3     4     5
-    ========= ===== ===== ===== ===== =====
-    ``up``     1.1   1.2   1.3   1.4   1.6
-    ``down``   0.9   0.8   0.7   0.6   0.4
-    ========= ===== ===== ===== ===== =====
-
-    Args:
-        gamma: exponent (> 0): scalar, ``(lo, hi)`` range or ``choice(...)``.
-        direction: which severity table ``severity`` uses (default ``"up"``).
-        p: probability that a sample is changed.
-        severity: 1..5 for the fixed evaluation strengths above (replaces ``gamma``).
-        value_range: the images' value range.
+    ``gamma`` is the exponent (> 0). Severity: MedMNIST-C chest X-ray ``gamma_corr_up`` /
+    ``gamma_corr_down`` (gamma 1.1 .. 1.6 / 0.9 .. 0.4, the module's table); ``direction``
+    defaults to ``"up"``. Arguments as in the module docstring.
 
     Example:
         >>> op = Gamma(gamma=0.5)
@@ -58,15 +68,14 @@ class Gamma(ImagePerturbation):
 
     family = "gamma"
     clamp_first = True
-    severity_tables: ClassVar[dict[str, dict[str, tuple]]] = {"up": {"gamma": _UP},
-                                                               "down": {"gamma": _DOWN}}
+    argument = "gamma"
+    severity_tables = {"up": {"gamma": _UP}, "down": {"gamma": _DOWN}}
     severity_table = severity_tables["up"]
 
     def __init__(self, gamma=(0.6, 1.6), *, direction: str = "up", p: float = 1.0,
                  severity: int | None = None, value_range=(0.0, 1.0)) -> None:
-        super().__init__(p=p, severity=severity, value_range=value_range)
-        _use_direction(self, direction)
-        self.gamma = self.spec("gamma", gamma, low=1e-3, high=100.0)
+        super().__init__(gamma, direction=direction, p=p, severity=severity,
+                         value_range=value_range, low=1e-3)
 
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         # kornia's adjust_gamma with gain 1, minus its gain multiply and clamp: x ** gamma maps
@@ -75,29 +84,16 @@ class Gamma(ImagePerturbation):
         return torch.pow(x, per_sample(params["gamma"], x))
 
 
-class Contrast(ImagePerturbation):
+class Contrast(TwoWayTone):
     """Contrast around each image's mean: ``(x - mean) * factor + mean``.
 
     The mean is taken over the whole image (over the luma of RGB images), as in PIL's
     ``ImageEnhance.Contrast`` that MedMNIST-C uses; the result is kornia's
     ``adjust_contrast_with_mean_subtraction``, computed in two passes instead of five.
-    ``factor < 1`` flattens, ``> 1`` stretches (and may clip).
-
-    Severity (MedMNIST-C chest X-ray ``contrast_up`` / ``contrast_down``):
-
-    ========= ===== ===== ===== ===== =====
-    direction   1     2     3     4     5
-    ========= ===== ===== ===== ===== =====
-    ``up``     1.1   1.2   1.3   1.4   1.6
-    ``down``   0.9   0.8   0.7   0.6   0.4
-    ========= ===== ===== ===== ===== =====
-
-    Args:
-        factor: contrast factor (>= 0): scalar, ``(lo, hi)`` range or ``choice(...)``.
-        direction: which severity table ``severity`` uses (default ``"down"``, as ImageNet-C).
-        p: probability that a sample is changed.
-        severity: 1..5 for the fixed evaluation strengths above (replaces ``factor``).
-        value_range: the images' value range.
+    ``factor < 1`` flattens, ``> 1`` stretches (and may clip); ``factor`` is >= 0. Severity:
+    MedMNIST-C chest X-ray ``contrast_up`` / ``contrast_down`` (factor 1.1 .. 1.6 / 0.9 .. 0.4,
+    the module's table); ``direction`` defaults to ``"down"``, as ImageNet-C. Arguments as in
+    the module docstring.
 
     Example:
         >>> op = Contrast(factor=0.5)
@@ -106,15 +102,14 @@ class Contrast(ImagePerturbation):
     """
 
     family = "contrast"
-    severity_tables: ClassVar[dict[str, dict[str, tuple]]] = {"up": {"factor": _UP},
-                                                               "down": {"factor": _DOWN}}
+    argument = "factor"
+    severity_tables = {"up": {"factor": _UP}, "down": {"factor": _DOWN}}
     severity_table = severity_tables["down"]
 
     def __init__(self, factor=(0.6, 1.4), *, direction: str = "down", p: float = 1.0,
                  severity: int | None = None, value_range=(0.0, 1.0)) -> None:
-        super().__init__(p=p, severity=severity, value_range=value_range)
-        _use_direction(self, direction)
-        self.factor = self.spec("factor", factor, low=0.0, high=100.0)
+        super().__init__(factor, direction=direction, p=p, severity=severity,
+                         value_range=value_range, low=0.0)
 
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         # kornia's adjust_contrast_with_mean_subtraction in two passes over the image instead of
@@ -127,28 +122,15 @@ class Contrast(ImagePerturbation):
         return torch.addcmul(mean * (1 - factor), x, factor)
 
 
-class Brightness(ImagePerturbation):
+class Brightness(TwoWayTone):
     """Multiplicative brightness ``x * factor`` (clipped), as MedMNIST-C's brightness.
 
     MedMNIST-C uses PIL's ``ImageEnhance.Brightness``, a blend with black, i.e. a gain; kornia's
     ``adjust_brightness`` is additive, so it is not used here. A gain keeps black black, like
-    an exposure / detector-gain change.
-
-    Severity (MedMNIST-C chest X-ray ``brightness_up`` / ``brightness_down``):
-
-    ========= ===== ===== ===== ===== =====
-    direction   1     2     3     4     5
-    ========= ===== ===== ===== ===== =====
-    ``up``     1.1   1.2   1.3   1.4   1.5
-    ``down``   0.9   0.8   0.7   0.6   0.5
-    ========= ===== ===== ===== ===== =====
-
-    Args:
-        factor: gain (>= 0): scalar, ``(lo, hi)`` range or ``choice(...)``.
-        direction: which severity table ``severity`` uses (default ``"up"``, as ImageNet-C).
-        p: probability that a sample is changed.
-        severity: 1..5 for the fixed evaluation strengths above (replaces ``factor``).
-        value_range: the images' value range.
+    an exposure / detector-gain change. ``factor`` is the gain (>= 0). Severity: MedMNIST-C
+    chest X-ray ``brightness_up`` / ``brightness_down`` (factor 1.1 .. 1.5 / 0.9 .. 0.5, the
+    module's table); ``direction`` defaults to ``"up"``, as ImageNet-C. Arguments as in the
+    module docstring.
 
     Example:
         >>> op = Brightness(severity=5, direction="down")
@@ -157,17 +139,15 @@ class Brightness(ImagePerturbation):
     """
 
     family = "brightness"
-    severity_tables: ClassVar[dict[str, dict[str, tuple]]] = {
-        "up": {"factor": (1.1, 1.2, 1.3, 1.4, 1.5)},
-        "down": {"factor": (0.9, 0.8, 0.7, 0.6, 0.5)},
-    }
+    argument = "factor"
+    severity_tables = {"up": {"factor": (1.1, 1.2, 1.3, 1.4, 1.5)},
+                       "down": {"factor": (0.9, 0.8, 0.7, 0.6, 0.5)}}
     severity_table = severity_tables["up"]
 
     def __init__(self, factor=(0.7, 1.3), *, direction: str = "up", p: float = 1.0,
                  severity: int | None = None, value_range=(0.0, 1.0)) -> None:
-        super().__init__(p=p, severity=severity, value_range=value_range)
-        _use_direction(self, direction)
-        self.factor = self.spec("factor", factor, low=0.0, high=100.0)
+        super().__init__(factor, direction=direction, p=p, severity=severity,
+                         value_range=value_range, low=0.0)
 
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         return x * per_sample(params["factor"], x)

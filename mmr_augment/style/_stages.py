@@ -3,10 +3,11 @@
 Detector response (gain / offset / nonlinearity), correlated signal-dependent noise, the
 detector MTF blur, a fixed window / level and a fixed look-up table. They are declared
 ``abstract=True``, so they stay out of the op registry; the other stages are the public ops.
-They reuse the public kernels: the fixed window is ``display.window_level`` at a given centre
-(``WindowLevel`` draws a random shift and sign around 0.5 instead); the MTF blur is
-``blur.gaussian_blur`` in its separable two-pass form with a size derived from sigma
-(``GaussianBlur`` runs one 2-D pass, equal only up to rounding).
+The last three only draw their parameters differently from a public op and then run it through
+the public :meth:`~mmr_augment.Perturbation.apply_batch` hook with explicit params: the fixed
+window is ``WindowLevel`` at a given centre (``WindowLevel`` draws a random shift and sign around
+0.5 instead), the MTF blur is ``GaussianBlur`` with a kernel size derived from sigma, the LUT is
+``ToneCurve``'s piecewise curve with fixed knots.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from .._rng import draw_seeds, normal
 from ..core import Params
 from ..errors import ConfigError
 from ..image.base import ImagePerturbation, per_sample
-from ..image.blur import gaussian_blur
-from ..image.display import window_level
-from ..image.tone_curve import apply_lut
+from ..image.blur import GaussianBlur
+from ..image.display import WindowLevel
+from ..image.tone_curve import ToneCurve
 
 
 def noise_filter(height: int, width: int, beta: torch.Tensor, correlation: torch.Tensor,
@@ -111,11 +112,14 @@ class MTFBlur(ImagePerturbation, abstract=True):
     def __init__(self, sigma=0.7, *, p: float = 1.0) -> None:
         super().__init__(p=p)
         self.sigma = self.spec("sigma", sigma, low=0.0, high=10.0)
+        self.blur = GaussianBlur()
 
-    def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
+    def apply_batch(self, x: torch.Tensor, params: Params, *, in_range: bool = False
+                    ) -> torch.Tensor:
         sigma = params["sigma"]
         size = 2 * torch.ceil(3.0 * sigma).to(torch.int64) + 1  # sigma 0 -> one tap, identity
-        return gaussian_blur(x, size, sigma.clamp_min(1e-3))
+        blur = {"kernel_size": size, "sigma": sigma.clamp_min(1e-3), "gate": params["gate"]}
+        return self.blur.apply_batch(x, blur, in_range=in_range)
 
 
 class FixedWindow(ImagePerturbation, abstract=True):
@@ -127,9 +131,11 @@ class FixedWindow(ImagePerturbation, abstract=True):
         super().__init__(p=p)
         self.center = self.spec("center", center, low=-1.0, high=2.0)
         self.width = self.spec("width", width, low=1e-3, high=4.0)
+        self.window = WindowLevel()
 
-    def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
-        return window_level(x, params["center"], params["width"])
+    def apply_batch(self, x: torch.Tensor, params: Params, *, in_range: bool = False
+                    ) -> torch.Tensor:
+        return self.window.apply_batch(x, params, in_range=in_range)  # same params: center, width
 
 
 class ToneLUT(ImagePerturbation, abstract=True):
@@ -146,6 +152,9 @@ class ToneLUT(ImagePerturbation, abstract=True):
             raise ConfigError(f"tone curve: 'curve' must be a list of 2..4096 numbers in [0, 1] "
                               f"(outputs at evenly spaced inputs), got {curve!r}")
         self.curve = torch.tensor(values, dtype=torch.float64)
+        self.lut = ToneCurve(kind="piecewise")
 
-    def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
-        return apply_lut(x, self.curve.expand(x.shape[0], -1))
+    def apply_batch(self, x: torch.Tensor, params: Params, *, in_range: bool = False
+                    ) -> torch.Tensor:
+        curve = self.curve.expand(x.shape[0], -1)
+        return self.lut.apply_batch(x, {"curve": curve, "gate": params["gate"]}, in_range=in_range)

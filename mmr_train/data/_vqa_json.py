@@ -15,6 +15,14 @@ from mmr_augment.errors import InputError
 from .vqa_rows import ANSWER_TYPES
 
 
+def dataset_root(root: str | Path, dataset: str) -> Path:
+    """``root`` resolved, or an error when it is not a folder."""
+    base = Path(root)
+    if not base.is_dir():
+        raise InputError(f"{dataset}: dataset root {base} is not a folder")
+    return base.resolve()
+
+
 def load_question_list(path: Path, dataset: str) -> list[Any]:
     """The JSON list in ``path``, or an error naming the file and what is wrong."""
     if not path.is_file():

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from mmr_augment.errors import ConfigError, InputError
 
-from ._vqa_json import QuestionRecord, load_question_list
+from ._vqa_json import QuestionRecord, dataset_root, load_question_list
 from .vqa_rows import VQARow
 
 _SPLIT_FILES = {"train": "train.json", "validate": "validate.json", "test": "test.json"}
@@ -49,10 +49,7 @@ def read_slake(root: str | Path, split: str = "train", *, lang: str | None = "en
     if split not in _SPLIT_FILES:
         raise ConfigError(f"slake: unknown split {split!r}; use one of "
                           f"{', '.join(_SPLIT_FILES)}")
-    base = Path(root)
-    if not base.is_dir():
-        raise InputError(f"slake: dataset root {base} is not a folder")
-    base = base.resolve()
+    base = dataset_root(root, "slake")
     path = base / _SPLIT_FILES[split]
     rows = []
     for index, raw in enumerate(load_question_list(path, "slake")):

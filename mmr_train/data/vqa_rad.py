@@ -36,7 +36,7 @@ import numpy as np
 
 from mmr_augment.errors import ConfigError, InputError
 
-from ._vqa_json import QuestionRecord, load_question_list
+from ._vqa_json import QuestionRecord, dataset_root, load_question_list
 from .vqa_rows import VQARow
 
 _SPLIT_FILES = {"train": "trainset.json", "test": "testset.json"}
@@ -136,10 +136,7 @@ def read_vqa_rad(root: str | Path, split: str = "train", *, layout: str = "split
     if layout not in ("split", "public"):
         raise ConfigError(f"vqa_rad: unknown layout {layout!r}; use 'split' (trainset.json / "
                           f"testset.json) or 'public' ({_PUBLIC_FILE})")
-    base = Path(root)
-    if not base.is_dir():
-        raise InputError(f"vqa_rad: dataset root {base} is not a folder")
-    base = base.resolve()
+    base = dataset_root(root, "vqa_rad")
     rows = _read_layout(base, split, layout)
     train = rows if split == "train" else _read_layout(base, "train", layout)
     modality = image_modalities(train)

@@ -18,32 +18,31 @@ Example:
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+
+from ..cli import add_paths
 
 HELP = "evaluate a checkpoint: cross-domain probe, corruptions, missing modality, retrieval"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``eval`` subcommand's arguments."""
-    parser.add_argument("--checkpoint", required=True, type=Path,
-                        help="a step_*.pt file or an mmr-train fit run folder (latest checkpoint)")
-    parser.add_argument("--train-manifest", required=True, type=Path,
-                        help="CSV / JSONL manifest with labels: the probe is fitted on it")
-    parser.add_argument("--test-manifest", required=True, type=Path,
-                        help="CSV / JSONL manifest with labels: scored per domain")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="folder for results.json, report.md and figures/ (default: none, "
-                             "print only)")
+    add_paths(parser, {
+        "--checkpoint": "a step_*.pt file or an mmr-train fit run folder (latest checkpoint)",
+        "--train-manifest": "CSV / JSONL manifest with labels: the probe is fitted on it",
+        "--test-manifest": "CSV / JSONL manifest with labels: scored per domain"},
+        required=True)
+    add_paths(parser, {"--out": "folder for results.json, report.md and figures/ (default: "
+                                "none, print only)"})
     parser.add_argument("--robustness-n", type=int, default=128,
                         help="test studies used for corruption, missing-modality, retrieval "
                              "(default: %(default)s)")
     parser.add_argument("--severities", type=int, nargs="+", default=[1, 2, 3, 4, 5],
                         choices=range(1, 6), metavar="S",
                         help="corruption severities, 1-5 (default: 1 2 3 4 5)")
-    parser.add_argument("--reference-checkpoint", type=Path, default=None,
-                        help="a checkpoint (file or run folder) to normalise MedMNIST-C's "
-                             "BE / rBE by, as MedMNIST-C does by AlexNet: scored with its own "
-                             "probe on the same corrupted studies (default: none, no BE / rBE)")
+    add_paths(parser, {"--reference-checkpoint": (
+        "a checkpoint (file or run folder) to normalise MedMNIST-C's BE / rBE by, as "
+        "MedMNIST-C does by AlexNet: scored with its own probe on the same corrupted studies "
+        "(default: none, no BE / rBE)")})
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu",
                         help="evaluation device (auto: CUDA when available; default: "
                              "%(default)s)")

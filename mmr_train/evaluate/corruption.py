@@ -41,10 +41,10 @@ import torch
 import mmr_augment
 import mmr_augment.text  # noqa: F401  (registers the text ops)
 from mmr_augment.core import REGISTRY
+from mmr_augment.corrupt import corruption_ops
 from mmr_augment.errors import InputError
 
 SEVERITIES = (1, 2, 3, 4, 5)
-_STYLE_FAMILIES = {"scanner_style", "report_style"}
 _CHUNK = 256
 
 
@@ -64,24 +64,21 @@ class CorruptionFamily:
 
 
 def corruption_families(modality: str | None = None) -> dict[str, CorruptionFamily]:
-    """Evaluated families by name (registry order within each modality, image first)."""
+    """Evaluated families by name (registry order within each modality, image first): the
+    families of :func:`mmr_augment.corrupt.corruption_ops`, split by direction."""
     if modality not in (None, "image", "text"):
         raise InputError(f"modality must be 'image', 'text' or None, got {modality!r}")
     out: dict[str, CorruptionFamily] = {}
     for kind in ("image", "text"):
-        for name, cls in REGISTRY.items():
-            if (cls.modality != kind or cls.family in _STYLE_FAMILIES or cls.family in out
-                    or not cls.severity_table
-                    or getattr(cls, "effect", "") == "meaning_changing"):
-                continue
-            if modality not in (None, kind):
-                continue
-            out[cls.family] = CorruptionFamily(cls.family, name, kind)  # marks the family seen
+        if modality not in (None, kind):
+            continue
+        for name, cls in corruption_ops(kind):
             directions = getattr(cls, "severity_tables", None) or {}
             if len(directions) > 1:
-                del out[cls.family]
                 for d in directions:
                     out[f"{cls.family}_{d}"] = CorruptionFamily(f"{cls.family}_{d}", name, kind, d)
+            else:
+                out[cls.family] = CorruptionFamily(cls.family, name, kind)
     return out
 
 

@@ -39,32 +39,47 @@ def _mean_std(values: Sequence[float | None]) -> tuple[float, float]:
     return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
 
 
+def severity_panels(panels: dict[str, dict[str, dict[int, Sequence[float]]]],
+                    path: str | Path, ylabel: str) -> Path:
+    """One panel per title: a score vs severity (0 = clean) per model, mean over seeds with a
+    +-1 std band (``panels``: title -> model -> severity -> the score of each seed).
+
+    Example:
+        >>> import tempfile
+        >>> panels = {"jpeg (image)": {"m": {0: [0.9, 0.8], 1: [0.7, 0.7]}}}
+        >>> severity_panels(panels, Path(tempfile.mkdtemp()) / "s.png", "accuracy").name
+        's.png'
+    """
+    cols = min(8, len(panels))
+    rows = math.ceil(len(panels) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.2 * cols, 1.9 * rows), squeeze=False,
+                             sharey=True)
+    for ax, (title, models) in zip(axes.flat, panels.items(), strict=False):
+        for model, by_severity in models.items():
+            sev = list(by_severity)
+            stats = [_mean_std(by_severity[s]) for s in sev]
+            ax.plot(sev, [m for m, _ in stats], marker=".", label=model)
+            ax.fill_between(sev, [m - d for m, d in stats], [m + d for m, d in stats], alpha=0.2)
+        ax.set_title(title, fontsize=7)
+        ax.tick_params(labelsize=6)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=6)
+    fig.supxlabel("severity (0 = clean)", fontsize=8)
+    fig.supylabel(ylabel, fontsize=8)
+    return _save(fig, path)
+
+
 def robustness_curves(runs: dict[str, Sequence[Corruption]], path: str | Path) -> Path:
     """One panel per corruption family: probe accuracy vs severity (0 = clean) per model,
     mean over seeds with a +-1 std band (``runs``: model -> corruption results per seed)."""
     first = next(iter(runs.values()))[0].families
-    names = list(first)
-    cols = min(8, len(names))
-    rows = math.ceil(len(names) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(2.2 * cols, 1.9 * rows), squeeze=False,
-                             sharey=True)
-    for ax, name in zip(axes.flat, names, strict=False):
-        for model, results in runs.items():
-            sev = [0] + [int(s) for s in results[0].families[name].accuracy]
-            stats = [_mean_std([r.clean.accuracy if s == 0 else
-                                r.families[name].accuracy[str(s)]
-                                for r in results]) for s in sev]
-            mean = [m for m, _ in stats]
-            ax.plot(sev, mean, marker=".", label=model)
-            ax.fill_between(sev, [m - s for m, s in stats], [m + s for m, s in stats], alpha=0.2)
-        ax.set_title(f"{name} ({first[name].modality})", fontsize=7)
-        ax.tick_params(labelsize=6)
-    for ax in list(axes.flat)[len(names):]:
-        ax.axis("off")
-    axes.flat[0].legend(fontsize=6)
-    fig.supxlabel("severity (0 = clean)", fontsize=8)
-    fig.supylabel("probe accuracy", fontsize=8)
-    return _save(fig, path)
+    panels = {f"{name} ({fam.modality})": {
+        model: {0: [r.clean.accuracy for r in results]}
+        | {int(s): [r.families[name].accuracy[s] for r in results]
+           for s in results[0].families[name].accuracy}
+        for model, results in runs.items()} for name, fam in first.items()}
+    return severity_panels(panels, path, "probe accuracy")
 
 
 def domain_bars(runs: dict[str, Sequence[DomainScores]], path: str | Path) -> Path:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from mmr_augment.errors import InputError
 
+from ..cli import add_paths
 from ..data.vqa_rows import VQARow
 
 HELP = "fine-tune on VQA-RAD / SLAKE (fit) and score clean, perturbed and cross-dataset (eval)"
@@ -76,12 +77,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     ev.add_argument("run", type=Path, help="run folder written by mmr-train vqa fit")
     for p in (fit, ev):
         p.add_argument("--dataset", required=True, help=f"one of {', '.join(DATASETS)}")
-        p.add_argument("--root", required=True, type=Path, help="the dataset's folder")
-        p.add_argument("--out", required=True, type=Path,
-                       help="run folder (fit) or results folder (eval)")
-    fit.add_argument("--pretrained", type=Path, default=None,
-                     help="mmr-train fit run folder or step_*.pt (default: from scratch)")
-    fit.add_argument("--config", type=Path, default=None, help="VQA config YAML (VQAConfig)")
+        add_paths(p, {"--root": "the dataset's folder",
+                      "--out": "run folder (fit) or results folder (eval)"}, required=True)
+    add_paths(fit, {"--pretrained": "mmr-train fit run folder or step_*.pt (default: from scratch)",
+                    "--config": "VQA config YAML (VQAConfig)"})
     fit.add_argument("--resume", action="store_true", help="continue RUN's fine-tuning")
     ev.add_argument("--perturbation", default="all",
                     help="all (every family), none (clean only) or a policy YAML / JSON")
@@ -89,8 +88,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                     help="e.g. 1-5 or 1,3,5")
     ev.add_argument("--cross", action="store_true",
                     help="also score the other dataset's closed yes/no test questions")
-    ev.add_argument("--cross-root", type=Path, default=None,
-                    help="the other dataset's folder (default: ROOT/../OTHER_DATASET)")
+    add_paths(ev, {"--cross-root": "the other dataset's folder (default: ROOT/../OTHER_DATASET)"})
     ev.add_argument("--device", default="cpu", help="cpu or cuda")
 
 

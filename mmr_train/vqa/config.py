@@ -1,5 +1,7 @@
 """``VQAConfig``: the fine-tuning settings, strict YAML (unknown keys and wrong types are errors).
 
+Checked by :func:`mmr_train.config.validate_config`, the validator of every ``mmr_train`` config.
+
 Example:
     >>> cfg = vqa_config_from_dict({"epochs": 3, "lr": 1e-4})
     >>> cfg.epochs, cfg.batch_size, cfg.head_lr_multiplier
@@ -7,19 +9,20 @@ Example:
     >>> vqa_config_from_dict({"epoch": 3})
     Traceback (most recent call last):
     ...
-    mmr_augment.errors.ConfigError: unknown VQA config key 'epoch' (did you mean 'epochs'?)...
+    mmr_augment.errors.ConfigError: unknown key vqa_config.epoch (did you mean 'epochs'?)...
 """
 
 from __future__ import annotations
 
 import dataclasses
-import difflib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from mmr_augment.config import read_config_file
 from mmr_augment.errors import ConfigError
+
+from ..config import count, ratio, validate_config
 
 
 @dataclass
@@ -47,66 +50,33 @@ class VQAConfig:
         eval_batch_size: questions per forward pass when scoring.
     """
 
-    epochs: int = 20
-    batch_size: int = 32
+    epochs: int = count(20)
+    batch_size: int = count(32)
     lr: float = 1e-4
     head_lr_multiplier: float = 10.0
     weight_decay: float = 0.05
-    warmup_fraction: float = 0.1
-    min_lr_fraction: float = 0.01
+    warmup_fraction: float = ratio(0.1)
+    min_lr_fraction: float = ratio(0.01)
     grad_clip: float = 1.0
     preset: str = "tiny"
-    image_size: Any = None
-    augment: Any = None
+    image_size: int | None = None
+    augment: dict[str, Any] | None = None
     seed: int = 0
-    device: str = "cpu"
+    device: Literal["cpu", "cuda"] = "cpu"
     num_threads: int = 0
-    eval_batch_size: int = 256
+    eval_batch_size: int = count(256)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (YAML friendly); :func:`vqa_config_from_dict` reads it back."""
         return dataclasses.asdict(self)
 
 
-_POSITIVE = {"epochs", "batch_size", "eval_batch_size"}
-_FRACTIONS = {"warmup_fraction", "min_lr_fraction"}
-_FREE = {"image_size", "augment"}
-
-
 def vqa_config_from_dict(data: dict[str, Any] | None) -> VQAConfig:
     """Validate ``data`` (any subset of :class:`VQAConfig`'s fields) into a config."""
-    data = {} if data is None else data
-    if not isinstance(data, dict):
-        raise ConfigError(f"a VQA config must be a mapping, got {type(data).__name__}")
-    defaults, names = VQAConfig(), [f.name for f in dataclasses.fields(VQAConfig)]
-    values = {}
-    for key, value in data.items():
-        if key not in names:
-            near = difflib.get_close_matches(str(key), names, n=1)
-            hint = f" (did you mean {near[0]!r}?)" if near else ""
-            raise ConfigError(f"unknown VQA config key {key!r}{hint}; allowed: "
-                              f"{', '.join(names)}")
-        if key not in _FREE:
-            kind = type(getattr(defaults, key))
-            ok = isinstance(value, kind) or (kind is float and isinstance(value, int))
-            if not ok or isinstance(value, bool):
-                raise ConfigError(f"VQA config {key} must be {kind.__name__}, got {value!r}")
-            if kind in (int, float) and (value < 0 or (key in _POSITIVE and value < 1)
-                                         or (key in _FRACTIONS and value > 1)):
-                raise ConfigError(f"VQA config {key} is out of range: {value!r}")
-            value = float(value) if kind is float else value
-        values[key] = value
-    cfg = VQAConfig(**values)
-    if cfg.image_size is not None and (isinstance(cfg.image_size, bool)
-                                       or not isinstance(cfg.image_size, int)
-                                       or cfg.image_size < 8):
-        raise ConfigError(f"VQA config image_size must be null or an int >= 8, "
+    cfg = validate_config(VQAConfig, {} if data is None else data, "vqa_config")
+    if cfg.image_size is not None and cfg.image_size < 8:
+        raise ConfigError(f"vqa_config.image_size must be null or an int >= 8, "
                           f"got {cfg.image_size!r}")
-    if cfg.augment is not None and not isinstance(cfg.augment, dict):
-        raise ConfigError("VQA config augment must be null or an mmr_augment op config "
-                          "mapping (e.g. {type: GaussianNoise, std: 0.05})")
-    if cfg.device not in ("cpu", "cuda"):
-        raise ConfigError(f"VQA config device must be 'cpu' or 'cuda', got {cfg.device!r}")
     return cfg
 
 

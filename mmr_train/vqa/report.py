@@ -36,39 +36,19 @@ def severity_curves(runs: dict[str, Sequence[dict[str, Any]]], path: str | Path)
     """One panel per perturbation family: overall accuracy vs severity (0 = clean; the X-ray
     clean accuracy for X-ray-only families) per model, mean over its results (seeds) with a
     +-1 std band. Writes and returns the PNG ``path``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from ..evaluate.plots import severity_panels
 
     first = next(iter(runs.values()))[0]["perturbed"]["families"]
-    cols = min(8, len(first))
-    rows = -(-len(first) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(2.2 * cols, 1.9 * rows), squeeze=False,
-                             sharey=True)
-    for ax, (name, fam) in zip(axes.flat, first.items()):
-        sev = [0] + [int(s) for s in fam["severity"]]
-        for model, results in runs.items():
-            clean = [(r["clean_xray"] or {}).get("overall") if fam["xray_only"]
-                     else r["clean"]["overall"]["accuracy"] for r in results]
-            stats = [(statistics.fmean(v), statistics.stdev(v) if len(v) > 1 else 0.0)
-                     for v in [clean] + [[r["perturbed"]["families"][name]["severity"][str(s)]
-                                          ["overall"] for r in results] for s in sev[1:]]]
-            ax.plot(sev, [m for m, _ in stats], marker=".", label=model)
-            ax.fill_between(sev, [m - d for m, d in stats], [m + d for m, d in stats], alpha=0.2)
-        ax.set_title(name + (" (X-ray)" if fam["xray_only"] else ""), fontsize=7)
-        ax.tick_params(labelsize=6)
-    for ax in list(axes.flat)[len(first):]:
-        ax.axis("off")
-    axes.flat[0].legend(fontsize=6)
-    fig.supxlabel("severity (0 = clean)", fontsize=8)
-    fig.supylabel("overall accuracy", fontsize=8)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    panels = {}
+    for name, fam in first.items():
+        sev = [int(s) for s in fam["severity"]]
+        panels[name + (" (X-ray)" if fam["xray_only"] else "")] = {
+            model: {0: [(r["clean_xray"] or {}).get("overall") if fam["xray_only"]
+                        else r["clean"]["overall"]["accuracy"] for r in results]}
+            | {s: [r["perturbed"]["families"][name]["severity"][str(s)]["overall"]
+                   for r in results] for s in sev}
+            for model, results in runs.items()}
+    return severity_panels(panels, path, "overall accuracy")
 
 
 def report_markdown(result: dict[str, Any]) -> str:

@@ -4,6 +4,7 @@ import json
 
 import pytest
 import torch
+from config_files import reloaded
 from image_cases import ALL
 
 import mmr_augment as ma
@@ -99,11 +100,7 @@ def test_replay_from_params_and_json_log(name):
 def test_config_round_trip_bit_identical(name, tmp_path):
     x = image()
     op = make(name)
-    for suffix in ("yaml", "json"):
-        path = tmp_path / f"op.{suffix}"
-        ma.save_config(op, path)
-        op2 = ma.load_config(path)
-        assert op2.to_config() == op.to_config()
+    for op2 in reloaded(op, tmp_path):
         assert torch.equal(op2(x, generator=9), op(x, generator=9))
 
 

@@ -230,3 +230,18 @@ def test_noise_grows_with_signal():
     dark, bright = torch.full((1, 1, 64, 64), 0.1), torch.full((1, 1, 64, 64), 0.9)
     spread = [(style(img, generator=0) - img).std().item() for img in (dark, bright)]
     assert spread[1] > 2.5 * spread[0]
+
+
+def test_window_mtf_and_lut_stages_are_the_public_ops_with_fixed_params():
+    x = phantom(b=3, size=32)
+    style = ScannerStyle(mtf={"sigma": 1.0}, window={"center": 0.45, "width": 0.8},
+                         tone={"kind": "lut", "curve": [0.0, 0.8, 1.0]})
+    params = style.sample(3, 0)
+    gate = torch.ones(3, dtype=torch.bool)
+    blur = ma.GaussianBlur().apply(x, {"kernel_size": torch.full((3,), 7),
+                                       "sigma": torch.ones(3), "gate": gate})
+    lut = ma.ToneCurve(kind="piecewise").apply(
+        blur, {"curve": torch.tensor([[0.0, 0.8, 1.0]] * 3), "gate": gate})
+    window = ma.WindowLevel().apply(lut, {"center": torch.full((3,), 0.45),
+                                          "width": torch.full((3,), 0.8), "gate": gate})
+    assert torch.equal(style.apply(x, params), window)

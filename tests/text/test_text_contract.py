@@ -4,6 +4,7 @@ import json
 
 import pytest
 import torch
+from config_files import reloaded
 from text_cases import ALL, COMPOSITIONS, REPORTS
 
 pytest.importorskip("spacy", reason="needs the text extra: pip install 'mmr[text]'")
@@ -90,11 +91,7 @@ def test_replay_from_params_and_json_log(name):
 @pytest.mark.parametrize("name", CASES)
 def test_config_round_trip_same_output(name, tmp_path):
     op = make(name)
-    for suffix in ("yaml", "json"):
-        path = tmp_path / f"op.{suffix}"
-        ma.save_config(op, path)
-        op2 = ma.load_config(path)
-        assert op2.to_config() == op.to_config()
+    for op2 in reloaded(op, tmp_path):
         assert op2(REPORTS, generator=9).texts == op(REPORTS, generator=9).texts
 
 

@@ -15,71 +15,51 @@ from mmr_augment.text.ops.typo import _forbidden, misspell
 
 REPORT = REPORTS[0]
 
+
+def edited(*changes: tuple[str, str]) -> str:
+    """``REPORT`` with each ``(old, new)`` made in turn, at the first ``old`` after the last
+    change (so ``("left", "right"), ("right", "left")`` swaps the two words)."""
+    text, at = REPORT, 0
+    for old, new in changes:
+        at = text.index(old, at)
+        text = text[:at] + new + text[at + len(old):]
+        at += len(new)
+    return text
+
+
 EXPECTED = {
-    mt.SentenceDeletion(rate=0.4): (
-        "FINDINGS: PA and lateral views. The lungs are clear. No pleural effusion or "
-        "pneumothorax. There is a small left pleural effusion.\n\nIMPRESSION: No acute "
-        "disease."
-    ),
+    mt.SentenceDeletion(rate=0.4): edited(("Heart size is normal. ", ""),
+                                          ("Mild cardiomegaly. ", ""),
+                                          (" Possible right lower lobe pneumonia.", "")),
     # the cut keeps "Mild cardiomegaly.": without it the labels would read "Heart size is
     # normal." (negative) and lose the effusion and cardiomegaly findings' positive labels
-    mt.Truncation(fraction=0.4): (
-        "FINDINGS: PA and lateral views. The lungs are clear. No pleural effusion or "
-        "pneumothorax. Heart size is normal. There is a small left pleural "
-        "effusion.\n\nIMPRESSION: Mild cardiomegaly."
-    ),
-    mt.WordDropout(rate=0.3): (
-        "FINDINGS: PA lateral. lungs are clear. No pleural effusion pneumothorax. Heart "
-        "size is normal. There is a small left pleural effusion.\n\nIMPRESSION: "
-        "cardiomegaly. No acute disease. Possible right lower lobe pneumonia."
-    ),
-    mt.Typo(rate=0.3): (
-        "FINDINGS: PA qnd lateral vuews. Rhe lungs are clear. No pleural effusion or "
-        "pneumothorax. Heart size is normal. There is a small left pleural "
-        "effusion.\n\nIMPRESSION: Rnild cardiomegaly. No acute disease. Possible right "
-        "lower lobe pneumonia."
-    ),
-    mt.SynonymSwap(rate=1.0): (
-        "FINDINGS: PA and lateral views. The lungs are clear. No pleural fluid or "
-        "pneumothorax. Heart size is normal. There is a small left pleural "
-        "fluid.\n\nIMPRESSION: Slight enlarged cardiac silhouette. No acute disease. "
-        "Possible right lower lobe pneumonic process."
-    ),
-    mt.AbbreviationSwap(rate=1.0, direction="contract"): (
-        "FINDINGS: PA and lat views. The lungs are clear. No pleural effusion or PTX. "
-        "Heart size is normal. There is a small left pleural effusion.\n\nIMPRESSION: "
-        "Mild cardiomegaly. No acute disease. Possible right lower lobe PNA."
-    ),
+    mt.Truncation(fraction=0.4): edited((" No acute disease. Possible right lower lobe "
+                                         "pneumonia.", "")),
+    mt.WordDropout(rate=0.3): edited(("and ", ""), (" views", ""), ("The ", ""), (" or", ""),
+                                     ("Mild ", "")),
     mt.SentenceShuffle(rate=1.0): (
         "FINDINGS: No pleural effusion or pneumothorax. Heart size is normal. The lungs "
         "are clear. PA and lateral views. There is a small left pleural "
         "effusion.\n\nIMPRESSION: No acute disease. Mild cardiomegaly. Possible right "
         "lower lobe pneumonia."
     ),
+    mt.Typo(rate=0.3): edited(("and", "qnd"), ("views", "vuews"), ("The", "Rhe"),
+                              ("Mild", "Rnild")),
+    mt.SynonymSwap(rate=1.0): edited(("effusion", "fluid"), ("effusion", "fluid"),
+                                     ("Mild cardiomegaly", "Slight enlarged cardiac silhouette"),
+                                     ("pneumonia", "pneumonic process")),
+    mt.AbbreviationSwap(rate=1.0, direction="contract"): edited(
+        ("lateral", "lat"), ("pneumothorax", "PTX"), ("pneumonia", "PNA")),
     mt.SectionShuffle(rate=1.0): (
         "IMPRESSION: Mild cardiomegaly. No acute disease. Possible right lower lobe "
         "pneumonia.\n\nFINDINGS: PA and lateral views. The lungs are clear. No pleural "
         "effusion or pneumothorax. Heart size is normal. There is a small left pleural "
         "effusion."
     ),
-    mt.HeaderRestyle(rate=1.0): (
-        "Finding: PA and lateral views. The lungs are clear. No pleural effusion or "
-        "pneumothorax. Heart size is normal. There is a small left pleural "
-        "effusion.\n\nSummary: Mild cardiomegaly. No acute disease. Possible right lower "
-        "lobe pneumonia."
-    ),
-    mt.NegationFlip(rate=0.5): (
-        "FINDINGS: PA and lateral views. The lungs are clear. No pleural effusion or "
-        "pneumothorax. Heart size is normal. There is no small left pleural "
-        "effusion.\n\nIMPRESSION: No mild cardiomegaly. No acute disease. Possible right "
-        "lower lobe pneumonia."
-    ),
-    mt.LateralitySwap(rate=1.0): (
-        "FINDINGS: PA and lateral views. The lungs are clear. No pleural effusion or "
-        "pneumothorax. Heart size is normal. There is a small right pleural "
-        "effusion.\n\nIMPRESSION: Mild cardiomegaly. No acute disease. Possible left "
-        "lower lobe pneumonia."
-    ),
+    mt.HeaderRestyle(rate=1.0): edited(("FINDINGS", "Finding"), ("IMPRESSION", "Summary")),
+    mt.NegationFlip(rate=0.5): edited(("There is a small", "There is no small"),
+                                      ("Mild", "No mild")),
+    mt.LateralitySwap(rate=1.0): edited(("left", "right"), ("right", "left")),
 }
 
 

@@ -3,30 +3,20 @@ and only rank 0 writing checkpoints and logs."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 import torch
-import torch.distributed as dist
 import torch.multiprocessing as mp
-from train_fit_cases import free_port, write_config
+from train_fit_cases import free_port, rank_trainer, write_config
 
 pytest.importorskip("tokenizers", reason="needs the train extra: pip install 'mmr[train]'")
 
-from mmr_train.config import load_fit_config
-from mmr_train.distributed import DistContext
 from mmr_train.metrics import MetricsLog
-from mmr_train.trainer import Trainer
 
 STEPS = 6
 
 
 def _rank_main(rank: int, world: int, port: int, config: str, out: str) -> None:
-    torch.set_num_threads(1)
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    dist.init_process_group("gloo", rank=rank, world_size=world)
-    ctx = DistContext(rank, world, rank, torch.device("cpu"))
-    trainer = Trainer(load_fit_config(config), out, progress=False, ctx=ctx)
+    trainer, ctx = rank_trainer(rank, world, port, config, out)
     seeds = {p: g.initial_seed() for p, g in trainer.generators.items()}
     first_batch = trainer.stream.next().reports
     trainer.stream.seek(0, 0)

@@ -2,30 +2,20 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 import torch
-import torch.distributed as dist
 import torch.multiprocessing as mp
-from train_fit_cases import free_port, write_config
+from train_fit_cases import free_port, rank_trainer, write_config
 
 pytest.importorskip("tokenizers", reason="needs the train extra: pip install 'mmr[train]'")
 pytest.importorskip("webdataset", reason="needs the scale extra: pip install 'mmr[scale]'")
 
 from mmr_augment.synthetic import write
-from mmr_train.config import load_fit_config
 from mmr_train.data.shards import write_shards
-from mmr_train.distributed import DistContext
-from mmr_train.trainer import Trainer
 
 
 def _rank_main(rank: int, world: int, port: int, config: str, out: str) -> None:
-    torch.set_num_threads(1)
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    dist.init_process_group("gloo", rank=rank, world_size=world)
-    ctx = DistContext(rank, world, rank, torch.device("cpu"))
-    trainer = Trainer(load_fit_config(config), out, progress=False, ctx=ctx)
+    trainer, ctx = rank_trainer(rank, world, port, config, out)
     first = trainer.stream.next()
     trainer.stream.seek(0, 0)
     trainer.fit()

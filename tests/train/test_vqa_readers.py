@@ -166,6 +166,12 @@ def test_slake_errors_name_file_and_row(slake):
         read_vqa("vqa-rad", slake, "train")
 
 
+def test_readers_refuse_a_root_that_is_not_a_folder(tmp_path):
+    for reader, name in ((read_vqa_rad, "vqa_rad"), (read_slake, "slake")):
+        with pytest.raises(InputError, match=f"^{name}: dataset root .*missing is not a folder$"):
+            reader(tmp_path / "missing", "train")
+
+
 def test_colour_rule_is_the_same_for_both_datasets(vqa_rad, slake):
     rad, sl = read_vqa_rad(vqa_rad), read_slake(slake)
     for row in (rad[0], sl[0]):  # the colour JPEG: Pillow "L" (ITU-R 601 luma), then / 255

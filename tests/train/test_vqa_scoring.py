@@ -61,8 +61,9 @@ def test_comparable_yes_no_keeps_closed_yes_no_only():
 
 def test_config_errors_and_yaml(tmp_path):
     assert vqa_config_from_dict({"lr": 1}).lr == 1.0
-    for bad, match in (({"epochs": 0}, "out of range"), ({"lr": "x"}, "must be float"),
-                       ({"warmup_fraction": 2.0}, "out of range"), ({"bach_size": 2}, "batch_size"),
+    for bad, match in (({"epochs": 0}, "epochs must be >= 1"), ({"lr": "x"}, "must be float"),
+                       ({"warmup_fraction": 2.0}, r"must be in \[0, 1\]"),
+                       ({"bach_size": 2}, "batch_size"), ({"lr": -1.0}, "lr must be >= 0"),
                        ({"augment": "noise"}, "augment"), ({"device": "tpu"}, "device"),
                        ({"image_size": 4}, "image_size"), ({"epochs": True}, "must be int")):
         with pytest.raises(ConfigError, match=match):
