@@ -14,10 +14,12 @@ from .threads import thread_pool
 def _code_one(sample: np.ndarray, quality: int, out: np.ndarray) -> None:
     """Code one float sample ``(C, H, W)`` into ``out`` (its 8-bit rounding, the codec, / 255;
     done here, per sample, where it stays in cache and runs on the pool)."""
-    pixels = np.rint(np.clip(sample * np.float32(255), 0, 255)).astype(np.uint8)
+    scaled = np.multiply(sample, np.float32(255))
+    pixels = np.rint(np.clip(scaled, 0, 255, out=scaled), out=scaled).astype(np.uint8)
     # grey goes to libjpeg as mode L, the channel plane as it is; colour as interleaved RGB
-    image = Image.fromarray(pixels[0], "L") if len(pixels) == 1 else Image.fromarray(
-        np.ascontiguousarray(pixels.transpose(1, 2, 0)), "RGB")
+    size = (pixels.shape[2], pixels.shape[1])
+    image = Image.frombuffer("L", size, pixels[0], "raw", "L", 0, 1) if len(pixels) == 1 else (
+        Image.fromarray(np.ascontiguousarray(pixels.transpose(1, 2, 0)), "RGB"))
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=quality)
     # the stream is ours (one baseline frame, no Adobe marker): libjpeg's decoder straight on
