@@ -4,8 +4,10 @@ severities, plus a summary of one seeded run on synthetic studies.
 Example:
     >>> from mmr_augment import GaussianNoise, MultiModalPolicy
     >>> info = describe(MultiModalPolicy(image=GaussianNoise(), modes={"image": 3, "none": 1}))
-    >>> info["modes"], info["image_ops"]
-    ({'none': 0.25, 'image': 0.75, 'text': 0.0, 'both': 0.0}, ['GaussianNoise(std=[0.01, 0.1])'])
+    >>> info["modes"]
+    {'none': 0.25, 'image': 0.75, 'text': 0.0, 'both': 0.0}
+    >>> info["image_ops"]
+    ['GaussianNoise(std=[0.01, 0.1], grey_as_rgb=False)']
 """
 
 from __future__ import annotations
