@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import torch
 
-from .._rng import draw_seeds, normal, uniform
+from .._rng import draw_seeds, normal
 from ..core import Params
 from ..errors import ConfigError
-from ._kernels.poisson import poisson_counts
+from ._kernels.impulse import outcome_table, salt_and_pepper
+from ._kernels.poisson import poisson_scaled
 from .base import ImagePerturbation, per_sample
 
 __all__ = ["GaussianNoise", "PoissonNoise", "SpeckleNoise", "ImpulseNoise", "rgb_round_trip"]
@@ -118,9 +119,10 @@ class PoissonNoise(ImagePerturbation):
 
     Shot noise is signal dependent (variance ``x / photons`` grows with intensity, black stays
     black); the optional additive Gaussian read noise is not. ``photons`` is the count at full
-    scale. Severity (MedMNIST-C "shot"): photons 60 25 18 10 5. Counts come from a batched,
-    seed-driven sampler: NumPy's exact ``Generator.poisson``, one generator per sample seeded
-    from the params' seed (``mmr_augment.image._kernels.poisson``), on a thread pool.
+    scale. Severity (MedMNIST-C "shot"): photons 60 25 18 10 5. Counts are exact and come from
+    one generator per sample seeded from the params' seed, on a thread pool: on an 8-bit image
+    (up to 300 photons) one uniform per pixel through a cached table of the Poisson CDF per grey
+    level, otherwise NumPy's ``Generator.poisson`` (``mmr_augment.image._kernels.poisson``).
     ``grey_as_rgb=True`` corrupts a grey image through its RGB copy (:func:`rgb_round_trip`).
 
     Example:
@@ -150,8 +152,8 @@ class PoissonNoise(ImagePerturbation):
         photons = params["photons"].to(x.device).view(-1, 1, 1, 1)
         photons = photons.to(x.dtype)
         rgb = self.grey_as_rgb and x.shape[1] == 1
-        rate = (x * photons).expand(-1, 3, -1, -1).contiguous() if rgb else x * photons
-        y = poisson_counts(rate, params["seed"], stream=0).div_(photons)
+        y = poisson_scaled(x, params["photons"], params["seed"], stream=0,
+                           copies=3 if rgb else 1).div_(photons)
         # CPU params: skip drawing read noise that is all zero (while tracing, add zeros: same)
         if torch.compiler.is_compiling() or params["read_std"].any():
             read = normal(params["seed"], tuple(y.shape[1:]), x.device, stream=2).to(x.dtype)
@@ -210,7 +212,9 @@ class ImpulseNoise(ImagePerturbation):
     its own, as ImageNet-C and MedMNIST-C do; a grey image is then treated as the RGB copy
     MedMNIST-C corrupts and comes back as its luma ``.299 R + .587 G + .114 B``, so a hit
     moves a pixel only part of the way to black or white. Severity (MedMNIST-C): amount
-    .01 .03 .06 .09 .17.
+    .01 .03 .06 .09 .17. Each hit unit (pixel or channel) costs one 32-bit random from the
+    sample's seed, the outcome picked by integer thresholds, and only hits are written
+    (``mmr_augment.image._kernels.impulse``).
 
     Example:
         >>> op = ImpulseNoise(amount=0.1)
@@ -237,14 +241,8 @@ class ImpulseNoise(ImagePerturbation):
         return {**super()._sample(batch_size, generator), "seed": draw_seeds(batch_size, generator)}
 
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
-        # One uniform per pixel: u < amount * salt_ratio -> salt, then up to amount -> pepper.
-        hit_channels = 1 if self.channels == "joint" else 3
-        u = uniform(params["seed"], (hit_channels, *x.shape[2:]), x.device).to(torch.float64)
-        amount = params["amount"].to(x.device).view(-1, 1, 1, 1)
-        salt = u < amount * params["salt_ratio"].to(x.device).view(-1, 1, 1, 1)
-        pepper = (u < amount) & ~salt
-        y = torch.where(salt, 1.0, torch.where(pepper, 0.0, x))
-        if hit_channels == 3 and x.shape[1] == 1:  # the grey image's RGB copy, back to luma
-            y = (y * torch.tensor(LUMA, dtype=x.dtype, device=x.device).view(1, 3, 1, 1))
-            y = y.sum(dim=1, keepdim=True)
-        return y.to(x.dtype)
+        # One 32-bit random per unit picks its outcome; only hit units are written.
+        grey_rgb = self.channels == "independent" and x.shape[1] == 1  # luma of 3 channels
+        tables = [outcome_table(a, s, 3 if grey_rgb else 1, LUMA if grey_rgb else (1.0,))
+                  for a, s in zip(params["amount"].tolist(), params["salt_ratio"].tolist())]
+        return salt_and_pepper(x, params["seed"], tables, self.channels == "independent")

@@ -14,9 +14,10 @@ from ..core import Params
 from ..errors import ConfigError
 from ._kernels.resize import (
     DOWN_MODES,
-    block_cells,
     block_mean_weights,
+    block_means,
     down_up_operator,
+    expand_blocks,
     resize_sizes,
 )
 from .base import ImagePerturbation
@@ -55,15 +56,16 @@ class Pixelate(ImagePerturbation):
         self.scale = self.spec("scale", scale, low=1e-3, high=1.0)
 
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
-        b, c, h, w = x.shape
+        h, w = x.shape[-2:]
         size_y = resize_sizes(params["scale"].cpu(), h)
         size_x = resize_sizes(params["scale"].cpu(), w)
-        cells = _resize_both_axes(x, block_mean_weights(h, size_y, x.dtype, x.device),
-                                  block_mean_weights(w, size_x, x.dtype, x.device))
-        # nearest up-sampling by gathering each pixel's cell: exactly constant per block
-        rows = block_cells(h, size_y.to(x.device))[:, None, :, None].expand(b, c, h, w)
-        cols = block_cells(w, size_x.to(x.device))[:, None, None, :].expand(b, c, h, w)
-        return cells.gather(2, rows).gather(3, cols)
+        if x.device.type == "cpu":  # block sums in a fixed order: fast and deterministic
+            cells = block_means(x, size_y, size_x)
+        else:  # one batched product per axis (index_add_ adds in no fixed order there)
+            cells = _resize_both_axes(x, block_mean_weights(h, size_y, x.dtype, x.device),
+                                      block_mean_weights(w, size_x, x.dtype, x.device))
+        # nearest up-sampling: each pixel takes its cell's value, exactly constant per block
+        return expand_blocks(cells, size_y, size_x, h, w)
 
 
 class Resample(ImagePerturbation):

@@ -6,7 +6,9 @@ import pytest
 import torch
 
 from mmr_augment import ConfigError, ImpulseNoise, PoissonNoise, SpeckleNoise
-from mmr_augment.image._kernels.poisson import poisson_counts
+from mmr_augment.image._kernels.impulse import outcome_table
+from mmr_augment.image._kernels.poisson import poisson_counts, poisson_scaled
+from mmr_augment.image.noise import LUMA
 
 
 def flat(level: float, b: int = 4, c: int = 1, size: int = 64, dtype=torch.float32):
@@ -126,3 +128,83 @@ def test_impulse_amount_zero_is_identity():
 def test_bad_arguments_raise_config_error(make):
     with pytest.raises(ConfigError):
         make()
+
+
+def test_impulse_outcomes_of_three_channels_follow_their_probabilities():
+    # grey through its RGB copy: each of the 27 channel combinations with its own probability
+    amount, ratio = 0.3, 0.4
+    edge, keep, add = outcome_table(amount, ratio, 3, LUMA)
+    assert len(edge) == 26 and bool((edge[1:] >= edge[:-1]).all())
+    assert edge[-1] == round((1 - (1 - amount) ** 3) * 2**32)
+    x = flat(0.5, b=8, size=128)
+    y = ImpulseNoise(amount=amount, salt_ratio=ratio, channels="independent")(x, generator=2)
+    values = y.flatten().double()
+    assert (values == 0.5).double().mean().item() == pytest.approx((1 - amount) ** 3, abs=5e-3)
+    n = values.numel()
+    for k in (0, 1, 12, 25):  # salt in B only, pepper in B only, ..., pepper in all three
+        p = (edge[k] - (edge[k - 1] if k else 0)) / 2**32
+        hit = (values - (0.5 * keep[k] + add[k])).abs() < 1e-6
+        assert hit.double().mean().item() == pytest.approx(p, abs=4 * (p / n) ** 0.5 + 1e-4)
+
+
+def test_impulse_noise_is_per_sample_and_amount_one_hits_everything():
+    op = ImpulseNoise(amount=(0.05, 0.5), salt_ratio=(0.2, 0.8), channels="independent")
+    x = torch.rand(5, 3, 20, 24, generator=torch.Generator().manual_seed(0))
+    params = op.sample(5, torch.Generator().manual_seed(1))
+    y = op.apply(x, params)
+    part = {k: v[2:4] for k, v in params.items()}
+    assert torch.equal(op.apply(x[2:4], part), y[2:4])  # a batch slice reproduces its samples
+    assert set((y != x).float().mean(dim=(1, 2, 3)).round(decimals=2).tolist()) != {0.0}
+    full = ImpulseNoise(amount=1.0, salt_ratio=0.5)(x, generator=0)
+    assert set(full.unique().tolist()) == {0.0, 1.0}
+    assert torch.equal(full.amin(dim=1), full.amax(dim=1))  # joint: all channels at once
+
+
+@pytest.mark.parametrize("photons,level", [(134.0, 255), (134.0, 40), (60.0, 128), (11.0, 200),
+                                           (5.0, 3), (300.0, 255)])
+def test_poisson_tables_follow_the_exact_law_on_8_bit_images(photons, level):
+    x = torch.full((4, 1, 100, 100), level / 255)
+    n = poisson_scaled(x, torch.full((4,), photons), torch.tensor([1, 2, 3, 4]))
+    rate = (torch.tensor(level / 255, dtype=torch.float32) * photons).item()
+    assert torch.equal(n, n.round()) and n.dtype == torch.float32
+    assert abs(n.mean().item() - rate) < 4.5 * (rate / n.numel()) ** 0.5
+    stat, dof = chi_square_against_exact(n, rate)
+    assert stat < dof + 5 * (2 * max(dof, 1)) ** 0.5, (stat, dof)
+
+
+def test_poisson_off_the_8_bit_grid_adds_the_remainder_exactly():
+    # 90% on the grid, 10% between levels: those get the table count plus NumPy's remainder
+    x = torch.full((4, 1, 100, 100), 100 / 255)
+    x[..., :10] = 100.4 / 255
+    n = poisson_scaled(x, torch.full((4,), 50.0), torch.tensor([5, 6, 7, 8]))
+    off = n[..., :10]
+    rate = (torch.tensor(100.4 / 255, dtype=torch.float32) * 50.0).item()
+    stat, dof = chi_square_against_exact(off, rate)
+    assert stat < dof + 5 * (2 * max(dof, 1)) ** 0.5, (stat, dof)
+    assert abs(off.mean().item() - rate) < 4.5 * (rate / off.numel()) ** 0.5
+
+
+def test_poisson_scaled_falls_back_to_numpy_and_replays_slices():
+    g = torch.Generator().manual_seed(0)
+    smooth = torch.rand(3, 1, 30, 30, generator=g)  # not 8-bit: NumPy's sampler, same stream
+    photons, seeds = torch.tensor([20.0, 400.0, 60.0]), torch.tensor([4, 5, 6])
+    n = poisson_scaled(smooth, photons, seeds)
+    assert torch.equal(n, poisson_counts(smooth * photons.view(-1, 1, 1, 1), seeds))
+    grid = (smooth * 255).round() / 255
+    grid[:, :, :5] = -0.01  # below black: no counts
+    m = poisson_scaled(grid, photons, seeds)
+    assert torch.equal(m[1:], poisson_scaled(grid[1:], photons[1:], seeds[1:]))
+    assert not torch.equal(m[0], poisson_counts(grid * 20.0, seeds)[0])  # the tables' stream
+    assert (m[:, :, :5] == 0).all()
+
+
+def test_poisson_copies_draw_as_the_repeated_image_does():
+    g = torch.Generator().manual_seed(0)
+    x = (torch.rand(5, 1, 40, 30, generator=g) * 255).round() / 255
+    x[1, :, :3] = 0.3  # partly off the grid
+    x[2] = torch.rand(1, 40, 30, generator=g)  # not 8-bit
+    photons, seeds = torch.tensor([20.0, 60.0, 11.0, 400.0, 134.0]), torch.arange(5)
+    three = poisson_scaled(x, photons, seeds, copies=3)
+    assert three.shape == (5, 3, 40, 30)
+    assert torch.equal(three, poisson_scaled(x.expand(-1, 3, -1, -1), photons, seeds))
+    assert not torch.equal(three[:, 0], three[:, 1])

@@ -5,7 +5,13 @@ import torch
 import torch.nn.functional as F
 
 from mmr_augment import ConfigError, Pixelate, Resample
-from mmr_augment.image._kernels.resize import block_cells, down_weights
+from mmr_augment.image._kernels.resize import (
+    block_cells,
+    block_mean_weights,
+    block_means,
+    down_weights,
+    expand_blocks,
+)
 
 
 def textured(b=4, h=30, w=36, seed=0, dtype=torch.float32):
@@ -35,6 +41,24 @@ def test_pixelate_block_size_follows_scale():
     y = Pixelate(scale=0.25)(x, generator=0)
     assert len(y[0, 0, 0].unique()) == 10  # 40 pixels -> 10 cells of 4
     assert torch.equal(Pixelate(scale=1.0)(x, generator=0), x)
+
+
+def test_block_sums_equal_the_weight_products_and_expand_exactly():
+    # the CPU path (index_add_ block sums) against the device path (products with weights)
+    g = torch.Generator().manual_seed(3)
+    x = torch.rand(5, 3, 23, 31, generator=g)
+    size_y, size_x = torch.tensor([1, 4, 7, 23, 11]), torch.tensor([2, 9, 31, 5, 16])
+    sums = block_means(x, size_y, size_x)
+    ref = (block_mean_weights(23, size_y, x.dtype)[:, None] @ x
+           @ block_mean_weights(31, size_x, x.dtype).transpose(-1, -2)[:, None])
+    assert sums.shape == ref.shape == (5, 3, 23, 31)
+    torch.testing.assert_close(sums, ref, rtol=0, atol=1e-6)
+    assert sums[0, :, 1:].abs().max() == 0 and sums[1, :, :, 9:].abs().max() == 0
+    y = expand_blocks(sums, size_y, size_x, 23, 31)
+    rows, cols = block_cells(23, size_y), block_cells(31, size_x)
+    for i in range(5):
+        assert torch.equal(y[i], sums[i][:, rows[i]][:, :, cols[i]])
+    assert torch.equal(block_means(x, torch.tensor([23] * 5), torch.tensor([31] * 5)), x)
 
 
 @pytest.mark.parametrize("mode", ["area", "bilinear", "bicubic"])

@@ -11,31 +11,43 @@ from PIL import Image
 from .threads import thread_pool
 
 
-def _code_one(pixels: np.ndarray, quality: int) -> np.ndarray:
-    mode = "L" if pixels.shape[-1] == 1 else "RGB"
+def _code_one(sample: np.ndarray, quality: int, out: np.ndarray) -> None:
+    """Code one float sample ``(C, H, W)`` into ``out`` (its 8-bit rounding, the codec, / 255;
+    done here, per sample, where it stays in cache and runs on the pool)."""
+    scaled = np.multiply(sample, np.float32(255))
+    pixels = np.rint(np.clip(scaled, 0, 255, out=scaled), out=scaled).astype(np.uint8)
+    # grey goes to libjpeg as mode L, the channel plane as it is; colour as interleaved RGB
+    size = (pixels.shape[2], pixels.shape[1])
+    image = Image.frombuffer("L", size, pixels[0], "raw", "L", 0, 1) if len(pixels) == 1 else (
+        Image.fromarray(np.ascontiguousarray(pixels.transpose(1, 2, 0)), "RGB"))
     buffer = io.BytesIO()
-    Image.fromarray(pixels[..., 0] if mode == "L" else pixels, mode).save(
-        buffer, "JPEG", quality=quality)
-    buffer.seek(0)
-    decoded = np.asarray(Image.open(buffer))
-    return decoded.reshape(pixels.shape)
+    image.save(buffer, "JPEG", quality=quality)
+    # the stream is ours (one baseline frame, no Adobe marker): libjpeg's decoder straight on
+    # it, as Image.open's load would call it (rawmode = mode), without parsing the markers
+    decoded = np.asarray(Image.frombytes(image.mode, image.size, buffer.getbuffer(), "jpeg",
+                                         image.mode, ""))
+    decoded = decoded[None] if len(pixels) == 1 else decoded.transpose(2, 0, 1)
+    np.divide(decoded, out.dtype.type(255), out=out, dtype=out.dtype)
 
 
 @torch.library.custom_op("mmr_augment::jpeg_roundtrip_cpu", mutates_args=())
-def jpeg_roundtrip_cpu(pixels: torch.Tensor, quality: torch.Tensor) -> torch.Tensor:
-    """Encode-decode ``(B, H, W, C)`` uint8 CPU pixels at integer ``quality`` ``(B,)`` on the
-    thread pool. A custom operator: ``torch.compile`` sees one node, no graph break."""
-    array, qualities = pixels.numpy(), quality.tolist()
+def jpeg_roundtrip_cpu(samples: torch.Tensor, quality: torch.Tensor, double: bool
+                       ) -> torch.Tensor:
+    """Encode-decode float32 CPU samples ``(B, C, H, W)`` at integer ``quality`` ``(B,)`` on
+    the thread pool (float64 out if ``double``). A custom operator: ``torch.compile`` sees one
+    node, no graph break."""
+    out = torch.empty(samples.shape, dtype=torch.float64 if double else torch.float32)
+    array, target, qualities = samples.numpy(), out.numpy(), quality.tolist()
     if len(qualities) == 1:
-        coded = [_code_one(array[0], qualities[0])]
+        _code_one(array[0], qualities[0], target[0])
     else:
-        coded = list(thread_pool().map(_code_one, array, qualities))
-    return torch.from_numpy(np.stack(coded))
+        list(thread_pool().map(_code_one, array, qualities, target))
+    return out
 
 
 @jpeg_roundtrip_cpu.register_fake
-def _(pixels: torch.Tensor, quality: torch.Tensor) -> torch.Tensor:
-    return torch.empty_like(pixels)
+def _(samples: torch.Tensor, quality: torch.Tensor, double: bool) -> torch.Tensor:
+    return samples.new_empty(samples.shape, dtype=torch.float64 if double else torch.float32)
 
 
 def pil_jpeg(x: torch.Tensor, quality: torch.Tensor) -> torch.Tensor:
@@ -50,8 +62,7 @@ def pil_jpeg(x: torch.Tensor, quality: torch.Tensor) -> torch.Tensor:
         >>> y.shape, round(y[0, 0, 0, 0].item() * 255)
         (torch.Size([2, 1, 8, 8]), 128)
     """
-    pixels = (x.detach().float().clamp(0, 1) * 255).round().to(torch.uint8)
-    pixels = pixels.permute(0, 2, 3, 1).contiguous().cpu()
+    samples = x.detach().to(device="cpu", dtype=torch.float32).contiguous()
     qualities = quality.round().clamp(1, 100).to(torch.int64).cpu()
-    out = jpeg_roundtrip_cpu(pixels, qualities).permute(0, 3, 1, 2)
-    return out.to(device=x.device, dtype=x.dtype) / 255
+    out = jpeg_roundtrip_cpu(samples, qualities, x.dtype == torch.float64)
+    return out.to(device=x.device, dtype=x.dtype)

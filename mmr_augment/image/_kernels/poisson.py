@@ -7,9 +7,17 @@ values (the counts are drawn on the CPU, then moved). NumPy's ``Generator.poisso
 faster per element than a batched torch inverse CDF (several times), a Cornish-Fisher normal
 approximation (about as fast, not exact) and ``torch.poisson`` with a per-sample generator
 (exact, but slower). Samples run on a thread pool: NumPy releases the GIL while it draws.
+
+Images stored in 8 bits take only 256 rates per photon count. :func:`poisson_scaled` uses that:
+one uniform per pixel through a guide table of the exact Poisson CDF of its grey level (built
+once per photon count and cached), 2-3x faster than ``Generator.poisson`` per element and the
+same law; samples off that grid keep NumPy's sampler and its stream.
 """
 
 from __future__ import annotations
+
+import math
+from functools import lru_cache
 
 import numpy as np
 import torch
@@ -66,3 +74,122 @@ def poisson_counts(rate: torch.Tensor, seeds: torch.Tensor, stream: int = 0) -> 
     rates = rate.detach().clamp(0.0, 2.0**50).cpu().contiguous()
     counts = poisson_counts_cpu(rates, seeds.cpu(), int(stream))
     return counts.to(rate.device, non_blocking=True)
+
+
+LEVELS = 255  # rates on the grid photons * j / 255 (8-bit images) come straight from tables
+TABLE_PHOTONS = 300.0  # above this many photons at full scale: NumPy's sampler per element
+
+
+@lru_cache(maxsize=64)
+def _level_tables(photons: float, dtype: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """The rates ``(float(j) / 255) * photons`` in ``dtype`` (as the op computes them for an
+    8-bit image), their Poisson CDFs ``(256, K)`` (last column 1) and guide tables
+    ``(256, K + 1)``: ``guide[j, b]`` is the first count whose CDF exceeds ``b / K``."""
+    kind = np.dtype(dtype).type
+    rate = ((np.arange(LEVELS + 1, dtype=kind) / kind(LEVELS)) * kind(photons)).astype(np.float64)
+    top = float(rate[-1])
+    width = int(top + 12 * math.sqrt(top) + 30)
+    k = torch.arange(width, dtype=torch.float64)
+    lam = torch.from_numpy(rate)[:, None]
+    log_pmf = k * torch.log(lam) - lam - torch.lgamma(k + 1)
+    pmf = torch.where(lam > 0, torch.exp(log_pmf), (k == 0).double())
+    cdf = torch.cumsum(pmf, dim=1)
+    cdf[:, -1] = 1.0  # the tail past 12 standard deviations (below 1e-20) joins the last count
+    bounds = torch.arange(width + 1, dtype=torch.float64) / width
+    guide = torch.searchsorted(cdf, bounds.expand(LEVELS + 1, width + 1).contiguous(), right=True)
+    guide[:, -1] = width - 1  # u * width rounded up to width: the last count (its CDF is 1)
+    return rate, cdf.numpy().ravel(), guide.numpy().ravel(), width
+
+
+def _draw_levels(x: np.ndarray, photons: float, seed: int, stream: int,
+                 out: np.ndarray) -> None:
+    """Counts of rate ``x * photons`` into ``out``, ``len(out) // len(x)`` independent copies
+    of them (the same draws as for that many stacked copies of ``x``)."""
+    x = x.reshape(-1)
+    copies = out.size // x.size
+    out = out.reshape(copies, -1)
+    rate = x * x.dtype.type(photons)
+    if photons > TABLE_PHOTONS:  # tables too wide: NumPy's sampler (as poisson_counts)
+        out[:] = _draw(np.clip(np.broadcast_to(rate, out.shape), 0.0, 2.0**50), seed, stream)
+        return
+    rate_of, cdf, guide, width = _level_tables(photons, x.dtype.name)
+    level = np.clip(np.rint(x * x.dtype.type(LEVELS)), 0, LEVELS).astype(np.intp)
+    off = np.flatnonzero(rate != rate_of[level].astype(x.dtype))  # none on an 8-bit image
+    if off.size > x.size // 4:  # not an 8-bit image: NumPy's sampler is faster
+        out[:] = _draw(np.clip(np.broadcast_to(rate, out.shape), 0.0, 2.0**50), seed, stream)
+        return
+    extra, rest = off, np.zeros(0)
+    if off.size:  # rates between the grid's: the level below, the rest counted apart
+        near, exact = level[off], rate[off].astype(np.float64)
+        rest = exact - rate_of[near]
+        below = (rest < 0) & (near > 0)
+        near[below] -= 1
+        rest[below] = exact[below] - rate_of[near[below]]
+        level[off] = near
+        extra, rest = off[rest > 0], rest[rest > 0]
+    rng = np.random.default_rng([seed, stream])
+    u = rng.random(out.shape)
+    count = guide[level * (width + 1) + (u * width).astype(np.intp)].reshape(-1)
+    u, row = u.reshape(-1), np.tile(level * width, copies)
+    # the guide starts at or below the count whose CDF first exceeds u: step up to it
+    step = np.flatnonzero(cdf[row + count] <= u)
+    while step.size:
+        count[step] += 1
+        step = step[cdf[row[step] + count[step]] <= u[step]]
+    count = count.reshape(out.shape)
+    if extra.size:  # Poisson(a) + Poisson(b) is Poisson(a + b): exact off the grid too
+        count[:, extra] += rng.poisson(np.broadcast_to(rest, (copies, extra.size)))
+    out[:] = count
+
+
+@torch.library.custom_op("mmr_augment::poisson_scaled_cpu", mutates_args=())
+def poisson_scaled_cpu(samples: torch.Tensor, photons: torch.Tensor, seeds: torch.Tensor,
+                       stream: int, copies: int) -> torch.Tensor:
+    """:func:`poisson_scaled` on CPU tensors, one sample per pool task. A custom operator:
+    ``torch.compile`` sees one node, no graph break."""
+    photons_list = [float(p) for p in photons.tolist()]
+    array = samples.numpy()
+    out = torch.empty(len(samples), copies * samples.shape[1], *samples.shape[2:],
+                      dtype=samples.dtype)
+    target = out.numpy()
+    seeds_list = [int(s) for s in seeds.tolist()]
+    jobs = [(array[i], photons_list[i], seeds_list[i], stream, target[i])
+            for i in range(len(seeds_list))]
+    if len(jobs) == 1:
+        _draw_levels(*jobs[0])
+    else:
+        list(thread_pool().map(lambda job: _draw_levels(*job), jobs))
+    return out
+
+
+@poisson_scaled_cpu.register_fake
+def _(samples: torch.Tensor, photons: torch.Tensor, seeds: torch.Tensor, stream: int,
+      copies: int) -> torch.Tensor:
+    return samples.new_empty((samples.shape[0], copies * samples.shape[1], *samples.shape[2:]))
+
+
+def poisson_scaled(x: torch.Tensor, photons: torch.Tensor, seeds: torch.Tensor,
+                   stream: int = 0, copies: int = 1) -> torch.Tensor:
+    """Exact Poisson counts of rate ``x * photons`` (``x`` ``(B, ...)`` a float image in
+    ``[0, 1]``, ``photons`` ``(B,)``; negative rates count 0), noise from one seed per sample.
+
+    For ``photons`` up to :data:`TABLE_PHOTONS` each count is one uniform through a guide table
+    of the Poisson CDF at the nearest rate ``photons * j / 255`` below (cached per photon
+    count), plus NumPy's exact count of the small remainder where the rate lies off that grid
+    (never, on an 8-bit image): several times faster than NumPy's sampler per element, and the
+    same law. Samples with more photons get :func:`poisson_counts`'s counts. Rows are
+    independent: a batch slice gives those samples' counts. ``copies`` draws that many
+    independent counts per element, stacked on dimension 1 (``(B, copies * C, ...)``): the
+    counts of ``x`` repeated ``copies`` times there, at one grid lookup per element.
+
+    Example:
+        >>> x = torch.full((2, 4000), 0.5)
+        >>> n = poisson_scaled(x, torch.tensor([10.0, 10.0]), torch.tensor([5, 6]))
+        >>> torch.equal(n[1:], poisson_scaled(x[1:], torch.tensor([10.0]), torch.tensor([6])))
+        True
+        >>> round(n.mean().item()), round(n.var().item())
+        (5, 5)
+    """
+    out = poisson_scaled_cpu(x.detach().cpu().contiguous(), photons.cpu(), seeds.cpu(),
+                             int(stream), int(copies))
+    return out.to(x.device, non_blocking=True)

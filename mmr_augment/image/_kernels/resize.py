@@ -136,18 +136,83 @@ def block_cells(n: int, size: torch.Tensor) -> torch.Tensor:
 
 def block_mean_weights(n: int, size: torch.Tensor, dtype: torch.dtype,
                        device: torch.device | str = "cpu") -> torch.Tensor:
-    """``(B, n, n)``: row ``c`` averages the pixels of cell ``c`` (see :func:`block_cells`).
+    """``(B, max(size), n)``: row ``c`` averages the pixels of cell ``c`` (see
+    :func:`block_cells`); rows past a sample's own ``size`` are zero.
 
     Cell ``c`` of a sample with ``size`` cells spans ``[ceil(c n / size), ceil((c+1) n / size))``.
+    ``size`` is a CPU int tensor.
     """
     window = math.ceil(n / max(int(size.min()), 1))
     cells = size.to(device).view(-1, 1)
-    c = torch.arange(n, device=cells.device)
+    c = torch.arange(int(size.max()), device=cells.device)
     start = (c * n + cells - 1) // cells
     end = ((c + 1) * n + cells - 1) // cells
     k = start[..., None] + torch.arange(window, device=cells.device)
     inside = (k < end[..., None]) & (c < cells)[..., None]
     return _dense(k, inside.to(dtype) / (end - start).clamp(min=1).to(dtype)[..., None], n)
+
+
+def _cell_rows(cells: torch.Tensor, channels: int, count: int) -> torch.Tensor:
+    """Flat row index ``(B * C * n,)`` of each pixel row's cell in a ``(B * C * count, ...)``
+    stack, for cells ``(B, n)`` shared by the channels of a sample."""
+    b = len(cells)
+    base = torch.arange(b * channels, device=cells.device).view(b, channels, 1) * count
+    return (base + cells[:, None, :]).reshape(-1)
+
+
+def _sum_rows(x: torch.Tensor, cells: torch.Tensor, count: int) -> torch.Tensor:
+    """``(B, C, count, W)``: the sum of the rows of ``x`` ``(B, C, H, W)`` in each cell."""
+    b, c, h, w = x.shape
+    out = torch.zeros(b * c * count, w, dtype=x.dtype, device=x.device)
+    return out.index_add_(0, _cell_rows(cells, c, count), x.reshape(-1, w)).view(b, c, count, w)
+
+
+def block_means(x: torch.Tensor, size_y: torch.Tensor, size_x: torch.Tensor) -> torch.Tensor:
+    """``(B, C, max(size_y), max(size_x))`` block means of ``x`` ``(B, C, H, W)`` on the cells
+    of :func:`block_cells` (per-sample sizes, CPU int tensors); cells past a sample's own size
+    are zero.
+
+    Each block is summed row by row in one ``index_add_`` pass per axis (contiguous rows; the
+    second axis on the transposed row sums), then divided by its pixel count: about 4x faster
+    on the CPU than a product with :func:`block_mean_weights`, equal to it up to float
+    rounding. ``index_add_`` adds in a fixed order on the CPU only; other devices should use
+    the weights.
+
+    Example:
+        >>> x = torch.arange(16.0).view(1, 1, 4, 4)
+        >>> block_means(x, torch.tensor([2]), torch.tensor([2]))[0, 0].tolist()
+        [[2.5, 4.5], [10.5, 12.5]]
+    """
+    h, w = x.shape[-2:]
+    rows, cols = block_cells(h, size_y.to(x.device)), block_cells(w, size_x.to(x.device))
+    my, mx = int(size_y.max()), int(size_x.max())
+    sums = _sum_rows(x, rows, my).transpose(2, 3).contiguous()
+    sums = _sum_rows(sums, cols, mx).transpose(2, 3)
+    count_y = torch.zeros(len(rows), my, dtype=x.dtype, device=x.device).scatter_add_(
+        1, rows, torch.ones_like(rows, dtype=x.dtype))
+    count_x = torch.zeros(len(cols), mx, dtype=x.dtype, device=x.device).scatter_add_(
+        1, cols, torch.ones_like(cols, dtype=x.dtype))
+    counts = (count_y[:, :, None] * count_x[:, None, :]).clamp_(min=1)
+    return sums / counts[:, None]
+
+
+def expand_blocks(cells: torch.Tensor, size_y: torch.Tensor, size_x: torch.Tensor, h: int,
+                  w: int) -> torch.Tensor:
+    """Nearest up-sampling of block values ``cells`` ``(B, C, my, mx)`` to ``(B, C, h, w)``:
+    each pixel takes its cell's value (:func:`block_cells`), exactly. The columns are spread on
+    the small grid first, then whole rows are copied (one ``index_select``), so the full-size
+    image is written once.
+
+    Example:
+        >>> v = torch.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])
+        >>> expand_blocks(v, torch.tensor([2]), torch.tensor([2]), 3, 3)[0, 0].tolist()
+        [[1.0, 1.0, 2.0], [1.0, 1.0, 2.0], [3.0, 3.0, 4.0]]
+    """
+    b, c, my, _ = cells.shape
+    rows = block_cells(h, size_y.to(cells.device))
+    cols = block_cells(w, size_x.to(cells.device))[:, None, None, :]
+    wide = cells.gather(3, cols.expand(b, c, my, w)).reshape(-1, w)
+    return wide.index_select(0, _cell_rows(rows, c, my)).view(b, c, h, w)
 
 
 def resize_sizes(scale: torch.Tensor, n: int) -> torch.Tensor:

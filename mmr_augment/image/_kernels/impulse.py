@@ -1,0 +1,101 @@
+"""Sparse salt-and-pepper noise from per-sample seeds: one 32-bit random per hit unit.
+
+Each sample draws one uint32 per unit (a pixel, or a pixel's channel) from
+``numpy.random.default_rng([seed_i, stream])`` (random bytes: the cheapest draw NumPy has) and
+maps it to an outcome by integer thresholds: ``r < 2**32 * P(hit)`` is a hit, and which hit
+(salt, pepper, or for a grey image's three RGB channels one of the 26 hit combinations) by
+where ``r`` falls below that. Only the hit units are then written, so past the draw the work
+grows with the amount, not the image. Probabilities are exact to ``2**-32``. A batch slice
+reproduces those samples' noise exactly; CPU and CUDA batches get the same values (the work is
+done on the CPU, one sample per task on a thread pool: NumPy releases the GIL).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import torch
+
+from .threads import thread_pool
+
+SCALE = 2**32
+_SHIFT = 22  # the lookup table has one entry per 2**22-wide bucket of r: 1,024 entries
+# the hit outcomes of 1 and of 3 channels (every combination with at least one hit)
+_STATES = {n: np.array([s for s in itertools.product((0, 1, 2), repeat=n) if any(s)])
+           for n in (1, 3)}
+
+
+def outcome_table(amount: float, salt_ratio: float, channels: int,
+                  weights: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Thresholds and values of the hit outcomes of one sample.
+
+    ``channels`` (1 or 3) independent channels are hit per unit (3: the RGB copy of a grey
+    pixel, mixed back by ``weights``). Outcome ``k`` turns a value ``x`` into
+    ``x * keep[k] + add[k]``; it happens when the unit's random ``r`` lies in
+    ``[edge[k - 1], edge[k])``, so ``r >= edge[-1]`` is no hit.
+
+    Example:
+        >>> edge, keep, add = outcome_table(0.25, 0.5, 1, (1.0,))
+        >>> edge.tolist(), keep.tolist(), add.tolist()
+        ([536870912, 1073741824], [0.0, 0.0], [1.0, 0.0])
+    """
+    states = _STATES[channels]  # (outcomes, channels): 0 not hit, 1 salt, 2 pepper
+    state_p = np.array([1 - amount, amount * salt_ratio, amount * (1 - salt_ratio)])
+    w = np.asarray(weights, dtype=np.float64)
+    edge = np.minimum(np.rint(np.cumsum(state_p[states].prod(axis=1)) * SCALE), SCALE)
+    return edge.astype(np.int64), ((states == 0) * w).sum(axis=1), ((states == 1) * w).sum(axis=1)
+
+
+def _outcomes(edge: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """``searchsorted(edge, r, "right")`` for hit randoms ``r``: a table by the top bits, the
+    buckets that straddle an edge by search."""
+    starts = np.arange(SCALE >> _SHIFT, dtype=np.int64) << _SHIFT
+    first = np.searchsorted(edge, starts, side="right")
+    last = np.searchsorted(edge, starts + ((1 << _SHIFT) - 1), side="right")
+    table = np.where(first == last, first, -1).astype(np.int8)
+    kind = table[r >> _SHIFT]
+    straddle = np.flatnonzero(kind < 0)
+    kind[straddle] = np.searchsorted(edge, r[straddle], side="right")
+    return kind
+
+
+def _one(y: np.ndarray, seed: int, stream: int, per_unit: int, edge: np.ndarray,
+         keep: np.ndarray, add: np.ndarray) -> None:
+    """Salt and pepper on one sample ``y`` ``(C, H, W)`` in place; units of ``per_unit``
+    channels (``C``: each channel its own unit; 1: a pixel hit in every channel)."""
+    rows = y.reshape(1, -1) if per_unit > 1 else y.reshape(len(y), -1)  # units per row
+    units = rows.shape[1]
+    r = np.frombuffer(np.random.default_rng([seed, stream]).bytes(4 * units), dtype=np.uint32)
+    where = np.arange(units) if edge[-1] >= SCALE else np.flatnonzero(r < np.uint32(edge[-1]))
+    kind = _outcomes(edge, r[where])
+    keep, add = keep[kind], add[kind]
+    for row in rows:  # one channel, or all channels of a pixel hit at once
+        row[where] = row[where] * keep + add
+
+
+def salt_and_pepper(x: torch.Tensor, seeds: torch.Tensor, tables: list, per_channel: bool,
+                    stream: int = 0) -> torch.Tensor:
+    """A copy of ``x`` ``(B, C, H, W)`` with sample ``i``'s hit units set by ``tables[i]``
+    (an :func:`outcome_table`) from ``seeds[i]``: each channel its own unit with
+    ``per_channel``, else a pixel hit in all its channels at once.
+
+    Example:
+        >>> table = outcome_table(0.1, 0.5, 1, (1.0,))
+        >>> y = salt_and_pepper(torch.full((1, 3, 100, 100), 0.5), torch.tensor([3]), [table],
+        ...                     per_channel=False)
+        >>> hit = y != 0.5
+        >>> bool((hit.all(0) == hit.any(0)).all()), 0.08 < hit[0, 0].float().mean().item() < 0.12
+        (True, True)
+    """
+    y = x.detach().to("cpu", copy=True).contiguous()
+    out = y.numpy()
+    per_unit = x.shape[1] if per_channel else 1
+    seeds_list = [int(s) for s in seeds.tolist()]
+    tabs = [(edge, keep.astype(out.dtype), add.astype(out.dtype)) for edge, keep, add in tables]
+    jobs = [(out[i], seeds_list[i], stream, per_unit, *tabs[i]) for i in range(len(out))]
+    if len(jobs) == 1:
+        _one(*jobs[0])
+    else:
+        list(thread_pool().map(lambda job: _one(*job), jobs))
+    return y.to(x.device, non_blocking=True)
