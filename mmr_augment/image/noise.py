@@ -11,7 +11,7 @@ import torch
 from .._rng import draw_seeds, normal
 from ..core import Params
 from ..errors import ConfigError
-from ._kernels.impulse import outcome_table, salt_and_pepper
+from ._kernels.impulse import impulse_noise_cpu
 from ._kernels.poisson import poisson_scaled
 from .base import ImagePerturbation, per_sample
 
@@ -243,6 +243,8 @@ class ImpulseNoise(ImagePerturbation):
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         # One 32-bit random per unit picks its outcome; only hit units are written.
         grey_rgb = self.channels == "independent" and x.shape[1] == 1  # luma of 3 channels
-        tables = [outcome_table(a, s, 3 if grey_rgb else 1, LUMA if grey_rgb else (1.0,))
-                  for a, s in zip(params["amount"].tolist(), params["salt_ratio"].tolist())]
-        return salt_and_pepper(x, params["seed"], tables, self.channels == "independent")
+        y = impulse_noise_cpu(x.detach().cpu(), params["seed"].cpu(),
+                              params["amount"].cpu().double(), params["salt_ratio"].cpu().double(),
+                              3 if grey_rgb else 1, list(LUMA if grey_rgb else (1.0,)),
+                              self.channels == "independent")
+        return y.to(x.device, non_blocking=True)

@@ -99,3 +99,21 @@ def salt_and_pepper(x: torch.Tensor, seeds: torch.Tensor, tables: list, per_chan
     else:
         list(thread_pool().map(lambda job: _one(*job), jobs))
     return y.to(x.device, non_blocking=True)
+
+
+@torch.library.custom_op("mmr_augment::impulse_noise_cpu", mutates_args=())
+def impulse_noise_cpu(x: torch.Tensor, seeds: torch.Tensor, amount: torch.Tensor,
+                      salt_ratio: torch.Tensor, channels: int, weights: list[float],
+                      per_channel: bool) -> torch.Tensor:
+    """:func:`salt_and_pepper` of a CPU batch with each sample's :func:`outcome_table` built
+    from its ``amount`` and ``salt_ratio``. A custom operator: ``torch.compile`` sees one
+    node, no graph break."""
+    tables = [outcome_table(a, s, channels, tuple(weights))
+              for a, s in zip(amount.tolist(), salt_ratio.tolist())]
+    return salt_and_pepper(x, seeds, tables, per_channel)
+
+
+@impulse_noise_cpu.register_fake
+def _(x: torch.Tensor, seeds: torch.Tensor, amount: torch.Tensor, salt_ratio: torch.Tensor,
+      channels: int, weights: list[float], per_channel: bool) -> torch.Tensor:
+    return torch.empty_like(x)
