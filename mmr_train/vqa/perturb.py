@@ -45,23 +45,26 @@ XRAY_ONLY = ("grid_lines", "collimation", "markers", "scanner_style")
 
 @dataclass(frozen=True)
 class VQAFamily:
-    """One evaluated family: name, op class name, ``image`` or ``text``, X-ray only."""
+    """One evaluated family: name, op class name, ``image`` or ``text``, X-ray only, and the
+    direction of a two-way family (``brightness_up`` / ``brightness_down``; None otherwise)."""
 
     family: str
     op_name: str
     modality: str
     xray_only: bool
+    direction: str | None = None
 
     def op(self, severity: int) -> Perturbation:
         """The op at evaluation ``severity`` (1-5), always applied."""
         if self.family == "scanner_style":
             return with_severity(ScannerStyle.mixture(ScannerStyle.presets()), severity)
-        return REGISTRY[self.op_name](severity=severity, p=1.0)
+        extra = {"direction": self.direction} if self.direction else {}
+        return REGISTRY[self.op_name](severity=severity, p=1.0, **extra)
 
 
 def vqa_families() -> dict[str, VQAFamily]:
     """Evaluated families by name: image ones first (registry order), then text ones."""
-    out = {n: VQAFamily(n, f.op_name, "image", n in XRAY_ONLY)
+    out = {n: VQAFamily(n, f.op_name, "image", n in XRAY_ONLY, f.direction)
            for n, f in corruption_families("image").items()}
     out["scanner_style"] = VQAFamily("scanner_style", "ScannerStyle", "image", True)
     for name, fam in corruption_families("text").items():

@@ -3,6 +3,7 @@
 import argparse
 
 import pytest
+import torch
 
 pytest.importorskip("tokenizers", reason="needs the train extra: pip install 'mmr[train]'")
 
@@ -11,7 +12,7 @@ from mmr_train.data.vqa_rows import VQARow
 from mmr_train.vqa import AnswerVocab, VQAConfig, load_vqa_config, score, vqa_config_from_dict
 from mmr_train.vqa.command import parse_severities, training_splits
 from mmr_train.vqa.evaluate import comparable_yes_no
-from mmr_train.vqa.perturb import XRAY_ONLY, vqa_families
+from mmr_train.vqa.perturb import XRAY_ONLY, perturb_images, vqa_families
 
 
 def _row(answer, kind="closed", organ="chest", modality="x-ray", qtype="pres"):
@@ -83,6 +84,18 @@ def test_families_flag_radiograph_only_ones_and_keep_meaning():
     text = {n for n, f in fams.items() if f.modality == "text"}
     assert {"typo", "synonym", "abbreviation", "case_whitespace"} <= text
     assert not text & {"word_dropout", "truncate", "sentence_delete", "negation_flip"}
+
+
+def test_two_way_families_perturb_in_their_own_direction():
+    fams = vqa_families()
+    x = torch.full((2, 1, 16, 16), 0.5)
+    for name in ("brightness", "contrast", "gamma"):
+        up, down = fams[f"{name}_up"], fams[f"{name}_down"]
+        assert (up.direction, down.direction) == ("up", "down")
+        assert up.op(5).to_config() != down.op(5).to_config()
+    assert perturb_images(x, fams["brightness_up"], 5).mean() > 0.5
+    assert perturb_images(x, fams["brightness_down"], 5).mean() < 0.5
+    assert fams["gaussian_noise"].direction is None
 
 
 def test_severity_parsing_and_unknown_dataset():
