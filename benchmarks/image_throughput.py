@@ -239,23 +239,11 @@ def main() -> None:
     for name, fns in single.items():
         t = interleaved(fns, x, args.repeats)
         params = mops[name].sample(args.batch, 0)
-        nbytes = sum(p.element_size() * p[0].numel() for p in leaves(params))
+        nbytes = sum(p.element_size() * p[0].numel() for p in ma.param_tensors(params))
         m, k, n = (t[key] for key in ("mmr_augment", "kornia", "monai (per sample)"))
         print(f"| {name} | {args.batch / quartiles(m)[1]:,.0f} | "
               f"{args.batch / quartiles(k)[1]:,.0f} | {args.batch / quartiles(n)[1]:,.0f}"
               f" | {ratio(k, m)} | {ratio(n, m)} | {nbytes} |")
-
-
-def leaves(params):
-    """The tensors of a nested params dict."""
-    if isinstance(params, torch.Tensor):
-        yield params
-    elif isinstance(params, dict):
-        for v in params.values():
-            yield from leaves(v)
-    elif isinstance(params, (list, tuple)):
-        for v in params:
-            yield from leaves(v)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from .core import (
     Perturbation,
     families,
     from_config,
+    param_tensors,
     params_from_json,
     params_to_json,
     replay,
@@ -63,7 +64,7 @@ from .style import ScannerStyle, StyleFamily
 
 __all__ = [
     "REGISTRY", "families", "Params", "Perturbation", "from_config", "params_from_json",
-    "params_to_json", "replay", "slice_params", "OneOf", "Sequential", "SomeOf",
+    "param_tensors", "params_to_json", "replay", "slice_params", "OneOf", "Sequential", "SomeOf",
     "load_config", "save_config", "ConfigError", "InputError", "InputTypeError", "MMRError",
     "Choice", "ParamSpec", "choice", "MODES", "PerturbedBatch", "MultiModalPolicy",
     "with_severity", "ScannerStyle", "StyleFamily", "ReportStyle",

@@ -342,21 +342,27 @@ def check_params(params: Params, batch_size: int, owner: str) -> None:
     """Raise ``InputError`` unless every tensor in ``params`` has ``batch_size`` rows."""
     if not isinstance(params, Mapping) or "gate" not in params:
         raise InputError(f"{owner}: params must be the dict returned by sample()")
-    for t in _leaves(params):
+    for t in param_tensors(params):
         if t.ndim == 0 or t.shape[0] != batch_size:
             raise InputError(f"{owner}: params were sampled for a batch of {t.shape[:1]}, "
                              f"input has {batch_size} samples; call sample({batch_size}, g)")
 
 
-def _leaves(params: Any):
+def param_tensors(params: Any):
+    """The tensors of a nested params dict (dicts, lists and tuples walked in order).
+
+    Example:
+        >>> [t.tolist() for t in param_tensors({"a": torch.ones(2), "b": [torch.zeros(1)]})]
+        [[1.0, 1.0], [0.0]]
+    """
     if isinstance(params, torch.Tensor):
         yield params
     elif isinstance(params, Mapping):
         for v in params.values():
-            yield from _leaves(v)
+            yield from param_tensors(v)
     elif isinstance(params, (list, tuple)):
         for v in params:
-            yield from _leaves(v)
+            yield from param_tensors(v)
 
 
 def slice_params(params: Any, index: torch.Tensor) -> Any:
