@@ -37,7 +37,7 @@ from mmr_augment.errors import ConfigError
 from mmr_augment.style import ScannerStyle
 
 from ..distributed import derive_seed
-from ..evaluate.corruption import corruption_families
+from ..evaluate.corruption import CorruptionFamily, corruption_families
 
 #: Image families scored on X-ray questions only.
 XRAY_ONLY = ("grid_lines", "collimation", "markers", "scanner_style")
@@ -58,8 +58,8 @@ class VQAFamily:
         """The op at evaluation ``severity`` (1-5), always applied."""
         if self.family == "scanner_style":
             return with_severity(ScannerStyle.mixture(ScannerStyle.presets()), severity)
-        extra = {"direction": self.direction} if self.direction else {}
-        return REGISTRY[self.op_name](severity=severity, p=1.0, **extra)
+        return CorruptionFamily(self.family, self.op_name, self.modality,
+                                self.direction).op(severity)
 
 
 def vqa_families() -> dict[str, VQAFamily]:
