@@ -1,6 +1,7 @@
 """JPEG: the CPU path is PIL bit for bit; kornia's differentiable codec is close to it."""
 
 import io
+import os
 
 import numpy as np
 import pytest
@@ -102,3 +103,50 @@ def test_differentiable_path_has_gradients():
     x = radiograph_like().requires_grad_()
     JPEG(quality=30, differentiable=True)(x, generator=0).sum().backward()
     assert x.grad is not None and x.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize(("height", "run_pixels"),
+                         [(32, 1 << 19), (32, 2 * 32 * 36), (28, 1 << 19)])
+def test_stacked_runs_of_one_quality_are_bit_exact_with_pil(monkeypatch, height, run_pixels):
+    # grey, height a multiple of 8: samples of one quality are coded as one tall image (in
+    # runs of at most two samples with the small run_pixels); each must decode as it alone.
+    # Height 28 cannot be stacked (a block would straddle two samples).
+    from mmr_augment.image._kernels import jpeg_codec
+    monkeypatch.setattr(jpeg_codec, "_RUN_PIXELS", run_pixels)
+    g = torch.Generator().manual_seed(5)
+    x = (radiograph_like(h=height, w=36).repeat(7, 1, 1, 1)
+         + 0.3 * torch.rand(7, 1, height, 36, generator=g)).clamp(0, 1)
+    qualities = [30, 30, 30, 7, 7, 90, 30]
+    op = JPEG(quality=(1, 100))
+    params = op.sample(7, 0)
+    params["quality"] = torch.tensor(qualities, dtype=torch.float64)
+    y = op.apply(x, params)
+    for i, q in enumerate(qualities):
+        pixels = (x[i, 0] * 255).round().to(torch.uint8).numpy()
+        expected = pil_roundtrip(Image.fromarray(pixels, "L"), q).astype(np.float32) / 255
+        assert torch.equal(y[i, 0], torch.from_numpy(expected)), (i, q)
+
+
+def test_codec_clips_out_of_range_values_before_coding():
+    from mmr_augment.image._kernels.jpeg_codec import pil_jpeg as codec
+    x = radiograph_like(h=16, w=16) * 1.6 - 0.3  # below 0 and above 1 (ops clamp first)
+    y = codec(x, torch.tensor([50]))
+    pixels = (x[0, 0].clamp(0, 1) * 255).round().to(torch.uint8).numpy()
+    expected = pil_roundtrip(Image.fromarray(pixels, "L"), 50).astype(np.float32) / 255
+    assert torch.equal(y[0, 0], torch.from_numpy(expected))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_forked_child_gets_its_own_scratch_file():
+    # DataLoader workers fork: a child writing the parent's file would share its offset
+    from mmr_augment.image._kernels.jpeg_codec import _stream_file
+    parent = os.fstat(_stream_file().fileno())
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: report whether its scratch file is a different file
+        child = os.fstat(_stream_file().fileno())
+        os.write(writer, b"1" if child.st_ino != parent.st_ino else b"0")
+        os._exit(0)
+    os.close(writer)
+    os.waitpid(pid, 0)
+    assert os.read(reader, 1) == b"1"
