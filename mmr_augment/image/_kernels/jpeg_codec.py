@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .threads import thread_pool
+from .threads import run_in_slices
 
 _files = threading.local()
 _MAX_SIDE = 65500  # libjpeg's largest image side
@@ -116,15 +116,8 @@ def jpeg_roundtrip_cpu(samples: torch.Tensor, quality: torch.Tensor, double: boo
     ``double``). A custom operator: ``torch.compile`` sees one node, no graph break."""
     out = torch.empty(samples.shape, dtype=torch.float64 if double else torch.float32)
     array, target, qualities = samples.numpy(), out.numpy(), quality.tolist()
-    workers = min(torch.get_num_threads(), len(qualities))
-    if workers <= 1:
-        _code_slice(array, qualities, target)
-        return out
-    step = -(-len(qualities) // workers)
-    cuts = range(0, len(qualities), step)
-    list(thread_pool().map(_code_slice, [array[i:i + step] for i in cuts],
-                           [qualities[i:i + step] for i in cuts],
-                           [target[i:i + step] for i in cuts]))
+    run_in_slices(lambda start, stop: _code_slice(array[start:stop], qualities[start:stop],
+                                                  target[start:stop]), len(qualities))
     return out
 
 
