@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -170,6 +171,21 @@ def test_poisson_tables_follow_the_exact_law_on_8_bit_images(photons, level):
     assert abs(n.mean().item() - rate) < 4.5 * (rate / n.numel()) ** 0.5
     stat, dof = chi_square_against_exact(n, rate)
     assert stat < dof + 5 * (2 * max(dof, 1)) ** 0.5, (stat, dof)
+
+
+@pytest.mark.parametrize("photons", [134.0, 11.0])
+def test_poisson_tables_give_the_inverse_cdf_of_the_sample_uniforms(photons):
+    # every count is the first whose CDF exceeds the pixel's uniform, also where the guide
+    # table starts far below it (the lowest bucket: finished by bisection)
+    from mmr_augment.image._kernels.poisson import _level_tables
+    levels = torch.arange(256).repeat(100)
+    x = (levels.float() / 255).view(1, 1, 100, 256)
+    n = poisson_scaled(x, torch.tensor([photons]), torch.tensor([9]))
+    _, cdf, _, width = _level_tables(photons, "float32")
+    u = np.random.default_rng([9, 0]).random(levels.numel())
+    table = cdf.reshape(256, width)
+    expected = [np.searchsorted(table[j], u[i], side="right") for i, j in enumerate(levels)]
+    assert n.flatten().long().tolist() == expected
 
 
 def test_poisson_off_the_8_bit_grid_adds_the_remainder_exactly():

@@ -22,7 +22,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from .threads import thread_pool
+from .threads import run_in_slices
 
 
 def _draw(rate: np.ndarray, seed: int, stream: int) -> np.ndarray:
@@ -31,15 +31,18 @@ def _draw(rate: np.ndarray, seed: int, stream: int) -> np.ndarray:
 
 @torch.library.custom_op("mmr_augment::poisson_counts_cpu", mutates_args=())
 def poisson_counts_cpu(rates: torch.Tensor, seeds: torch.Tensor, stream: int) -> torch.Tensor:
-    """Counts for CPU ``rates`` ``(B, ...)`` in ``[0, 2**50]``: one NumPy generator per sample
-    on the thread pool. A custom operator: ``torch.compile`` sees one node, no graph break."""
-    array = rates.numpy()
-    seeds_list = [int(s) for s in seeds.tolist()]
-    if len(seeds_list) == 1:
-        counts = [_draw(array[0], seeds_list[0], stream)]
-    else:
-        counts = list(thread_pool().map(_draw, array, seeds_list, [stream] * len(seeds_list)))
-    return torch.from_numpy(np.stack(counts))
+    """Counts for CPU ``rates`` ``(B, ...)`` in ``[0, 2**50]``: one NumPy generator per sample,
+    one contiguous slice of samples per pool task. A custom operator: ``torch.compile`` sees
+    one node, no graph break."""
+    array, counts = rates.numpy(), torch.empty_like(rates)
+    target, seeds_list = counts.numpy(), [int(s) for s in seeds.tolist()]
+
+    def draw_slice(start: int, stop: int) -> None:
+        for i in range(start, stop):
+            target[i] = _draw(array[i], seeds_list[i], stream)
+
+    run_in_slices(draw_slice, len(seeds_list))
+    return counts
 
 
 @poisson_counts_cpu.register_fake
@@ -101,6 +104,20 @@ def _level_tables(photons: float, dtype: str) -> tuple[np.ndarray, np.ndarray, n
     return rate, cdf.numpy().ravel(), guide.numpy().ravel(), width
 
 
+def _first_above(cdf: np.ndarray, row: np.ndarray, low: np.ndarray, high: int,
+                 u: np.ndarray) -> np.ndarray:
+    """The first count in ``[low, high]`` whose CDF (``cdf[row + count]``, non-decreasing, 1 at
+    ``high``) exceeds ``u``, by bisection on all elements at once: what stepping up from
+    ``low`` finds, in at most ``log2(high) + 1`` rounds."""
+    high = np.full_like(low, high)
+    while (low < high).any():  # where low == high, mid is it and its CDF exceeds u: no change
+        mid = (low + high) >> 1
+        above = cdf[row + mid] > u
+        high = np.where(above, mid, high)
+        low = np.where(above, low, mid + 1)
+    return low
+
+
 def _draw_levels(x: np.ndarray, photons: float, seed: int, stream: int,
                  out: np.ndarray) -> None:
     """Counts of rate ``x * photons`` into ``out``, ``len(out) // len(x)`` independent copies
@@ -131,11 +148,15 @@ def _draw_levels(x: np.ndarray, photons: float, seed: int, stream: int,
     u = rng.random(out.shape)
     count = guide[level * (width + 1) + (u * width).astype(np.intp)].reshape(-1)
     u, row = u.reshape(-1), np.tile(level * width, copies)
-    # the guide starts at or below the count whose CDF first exceeds u: step up to it
+    # the guide starts at or below the count whose CDF first exceeds u: step up to it, the
+    # few still short after two steps by bisection (u in a bucket whose counts spread wide:
+    # the lowest bucket starts at count 0, up to 90 steps below a 134-photon white)
     step = np.flatnonzero(cdf[row + count] <= u)
-    while step.size:
+    for _ in range(2):
         count[step] += 1
         step = step[cdf[row[step] + count[step]] <= u[step]]
+    if step.size:
+        count[step] = _first_above(cdf, row[step], count[step] + 1, width - 1, u[step])
     count = count.reshape(out.shape)
     if extra.size:  # Poisson(a) + Poisson(b) is Poisson(a + b): exact off the grid too
         count[:, extra] += rng.poisson(np.broadcast_to(rest, (copies, extra.size)))
@@ -145,8 +166,8 @@ def _draw_levels(x: np.ndarray, photons: float, seed: int, stream: int,
 @torch.library.custom_op("mmr_augment::poisson_scaled_cpu", mutates_args=())
 def poisson_scaled_cpu(samples: torch.Tensor, photons: torch.Tensor, seeds: torch.Tensor,
                        stream: int, copies: int) -> torch.Tensor:
-    """:func:`poisson_scaled` on CPU tensors, one sample per pool task. A custom operator:
-    ``torch.compile`` sees one node, no graph break."""
+    """:func:`poisson_scaled` on CPU tensors, one contiguous slice of samples per pool task. A
+    custom operator: ``torch.compile`` sees one node, no graph break."""
     photons_list = [float(p) for p in photons.tolist()]
     array = samples.numpy()
     out = torch.empty(len(samples), copies * samples.shape[1], *samples.shape[2:],
@@ -155,10 +176,8 @@ def poisson_scaled_cpu(samples: torch.Tensor, photons: torch.Tensor, seeds: torc
     seeds_list = [int(s) for s in seeds.tolist()]
     jobs = [(array[i], photons_list[i], seeds_list[i], stream, target[i])
             for i in range(len(seeds_list))]
-    if len(jobs) == 1:
-        _draw_levels(*jobs[0])
-    else:
-        list(thread_pool().map(lambda job: _draw_levels(*job), jobs))
+    run_in_slices(lambda start, stop: [_draw_levels(*job) for job in jobs[start:stop]],
+                  len(jobs))
     return out
 
 
