@@ -13,12 +13,14 @@ from .base import ImagePerturbation
 class JPEG(ImagePerturbation):
     """JPEG encode-decode at a per-sample ``quality`` (1 = worst, 100 = best).
 
-    Which codec runs: CPU tensors go through the real codec, libjpeg by way of Pillow, one
-    sample per thread with its own integer quality (the sampled value rounded). The output is
-    bit-exact with ``Image.open(BytesIO(...save(format="JPEG", quality=q)))`` on the 8-bit
-    image (grey as mode ``L``, colour as ``RGB`` with Pillow's 4:2:0 chroma) and carries no
-    gradient. CUDA tensors, and every tensor when ``differentiable=True``, go through kornia's
-    batched differentiable codec (``kornia.enhance.jpeg_codec_differentiable``: YCbCr, 4:2:0,
+    Which codec runs: CPU tensors go through the real codec, libjpeg by way of Pillow, each
+    sample at its own integer quality (the sampled value rounded), a slice of the batch per
+    thread (grey samples of one quality coded as one stacked image, which changes no pixel:
+    ``_kernels/jpeg_codec.py``). The output is bit-exact with
+    ``Image.open(BytesIO(...save(format="JPEG", quality=q)))`` on the 8-bit image (grey as
+    mode ``L``, colour as ``RGB`` with Pillow's 4:2:0 chroma) and carries no gradient. CUDA
+    tensors, and every tensor when ``differentiable=True``, go through kornia's batched
+    differentiable codec (``kornia.enhance.jpeg_codec_differentiable``: YCbCr, 4:2:0,
     8x8 DCT, standard tables scaled by quality, replicate padding to a multiple of 16); grey
     images go through it as three equal channels and come back as their mean. Its rounding is
     a smooth polynomial (for gradients), so it is close to the real codec, not equal
