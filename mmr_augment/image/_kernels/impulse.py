@@ -84,10 +84,11 @@ def uint32_draws(seed: int, stream: int, count: int) -> np.ndarray:
     return np.stack([raw & 0xFFFFFFFF, raw >> 32], axis=1).astype(np.uint32).reshape(-1)[:count]
 
 
-def _one(y: np.ndarray, seed: int, stream: int, per_unit: int, edge: np.ndarray,
-         buckets: np.ndarray, keep: np.ndarray, add: np.ndarray) -> None:
-    """Salt and pepper on one sample ``y`` ``(C, H, W)`` in place; units of ``per_unit``
+def _one(x: np.ndarray, y: np.ndarray, seed: int, stream: int, per_unit: int,
+         edge: np.ndarray, buckets: np.ndarray, keep: np.ndarray, add: np.ndarray) -> None:
+    """Salt and pepper on one sample ``x`` ``(C, H, W)`` into ``y``; units of ``per_unit``
     channels (``C``: each channel its own unit; 1: a pixel hit in every channel)."""
+    y[...] = x  # copied here, on the pool, not by a torch copy (see salt_and_pepper)
     rows = y.reshape(1, -1) if per_unit > 1 else y.reshape(len(y), -1)  # units per row
     units = rows.shape[1]
     r = uint32_draws(seed, stream, units)
@@ -112,13 +113,16 @@ def salt_and_pepper(x: torch.Tensor, seeds: torch.Tensor, tables: list, per_chan
         >>> bool((hit.all(0) == hit.any(0)).all()), 0.08 < hit[0, 0].float().mean().item() < 0.12
         (True, True)
     """
-    y = x.detach().to("cpu", copy=True).contiguous()
-    out = y.numpy()
+    # the copy of x is made per sample on the pool: a parallel torch copy just before would
+    # leave OpenMP's worker spinning on a core the pool threads need
+    source = x.detach().cpu().contiguous()
+    y = torch.empty_like(source)
+    src, out = source.numpy(), y.numpy()
     per_unit = x.shape[1] if per_channel else 1
     seeds_list = [int(s) for s in seeds.tolist()]
     ready = {id(t): (t[0], _bucket_table(t[0]), t[1].astype(out.dtype), t[2].astype(out.dtype))
              for t in tables}  # once per distinct table
-    jobs = [(out[i], seeds_list[i], stream, per_unit, *ready[id(tables[i])])
+    jobs = [(src[i], out[i], seeds_list[i], stream, per_unit, *ready[id(tables[i])])
             for i in range(len(out))]
     run_in_slices(lambda start, stop: [_one(*job) for job in jobs[start:stop]], len(jobs))
     return y.to(x.device, non_blocking=True)
