@@ -118,13 +118,14 @@ def filter_per_sample(x: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
 
 
 _SCRATCH = threading.local()
+_MAX_KEPT = 64 << 20  # bytes: a 64 x 3 x 512 x 512 float32 batch is 201 MB, not kept
 
 
 def padded_batch(x: torch.Tensor, half: int, border: str) -> torch.Tensor:
     """``F.pad(x, [half] * 4, mode=border)`` written into a buffer kept per thread (the last
-    shape and dtype only), valid until this thread's next call: for a CPU batch that is read
-    once (a convolution's input). A fresh 13 MB batch is page-faulted in (3,000+ faults);
-    the kept one is only rewritten.
+    shape and dtype only, up to 64 MiB), valid until this thread's next call: for a CPU batch
+    that is read once (a convolution's input). A fresh 13 MB batch is page-faulted in (3,000+
+    faults); the kept one is only rewritten.
 
     Example:
         >>> x = torch.arange(9.0).view(1, 1, 3, 3)
@@ -136,7 +137,9 @@ def padded_batch(x: torch.Tensor, half: int, border: str) -> torch.Tensor:
     shape = (*x.shape[:2], x.shape[2] + 2 * half, x.shape[3] + 2 * half)
     out = getattr(_SCRATCH, "padded", None)
     if out is None or out.shape != shape or out.dtype != x.dtype:
-        out = _SCRATCH.padded = torch.empty(shape, dtype=x.dtype)
+        out = torch.empty(shape, dtype=x.dtype)
+        # keep at most _MAX_KEPT bytes per thread; a larger batch gets a buffer of its own
+        _SCRATCH.padded = out if out.nbytes <= _MAX_KEPT else None
     pad = torch.ops.aten.reflection_pad2d if border == "reflect" else \
         torch.ops.aten.replication_pad2d
     return pad.out(x, [half] * 4, out=out)
