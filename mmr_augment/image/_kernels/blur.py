@@ -96,9 +96,9 @@ def filter_per_sample(x: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
     """Correlate each sample with its own odd ``(K, K)`` kernel (``kernels`` is ``(B, K, K)``).
 
     kornia's ``filter2d`` (same padding, grouped convolution), bit for bit. On the CPU in eager
-    mode the padded batch is written into a buffer this thread keeps for the next call of the
-    same shape (:func:`padded_batch`): a new padded batch cost more in page faults than the
-    copy itself.
+    mode the padded copy of a contiguous batch is written into a buffer this thread keeps for
+    the next call of the same shape (:func:`padded_batch`): a new padded batch cost more in
+    page faults than the copy itself.
 
     Example:
         >>> x = torch.rand(2, 1, 9, 9, generator=torch.Generator().manual_seed(0))
@@ -109,7 +109,7 @@ def filter_per_sample(x: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
     b, c, height, width = x.shape
     size = kernels.shape[-1]
     if size % 2 == 0 or kernels.shape[-2] != size or x.device.type != "cpu" \
-            or torch.compiler.is_compiling() or x.requires_grad:
+            or not x.is_contiguous() or torch.compiler.is_compiling() or x.requires_grad:
         return filter2d(x, kernels.to(x.dtype), border_type=_border(x, size))
     padded = padded_batch(x, size // 2, _border(x, size))
     weight = kernels.to(x.dtype)[:, None].expand(-1, c, -1, -1).reshape(-1, 1, size, size)
@@ -122,10 +122,10 @@ _MAX_KEPT = 64 << 20  # bytes: a 64 x 3 x 512 x 512 float32 batch is 201 MB, not
 
 
 def padded_batch(x: torch.Tensor, half: int, border: str) -> torch.Tensor:
-    """``F.pad(x, [half] * 4, mode=border)`` written into a buffer kept per thread (the last
-    shape and dtype only, up to 64 MiB), valid until this thread's next call: for a CPU batch
-    that is read once (a convolution's input). A fresh 13 MB batch is page-faulted in (3,000+
-    faults); the kept one is only rewritten.
+    """``F.pad(x, [half] * 4, mode=border)`` of a contiguous ``x``, written into a buffer kept
+    per thread (the last shape and dtype only, up to 64 MiB), valid until this thread's next
+    call: for a CPU batch that is read once (a convolution's input). A fresh 13 MB batch is
+    page-faulted in (3,000+ faults); the kept one is only rewritten.
 
     Example:
         >>> x = torch.arange(9.0).view(1, 1, 3, 3)
@@ -134,6 +134,8 @@ def padded_batch(x: torch.Tensor, half: int, border: str) -> torch.Tensor:
     """
     if half == 0:
         return x
+    if not x.is_contiguous():
+        return F.pad(x, [half] * 4, mode=border)
     shape = (*x.shape[:2], x.shape[2] + 2 * half, x.shape[3] + 2 * half)
     out = getattr(_SCRATCH, "padded", None)
     if out is None or out.shape != shape or out.dtype != x.dtype:
