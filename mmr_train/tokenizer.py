@@ -25,6 +25,7 @@ from pathlib import Path
 
 import torch
 from tokenizers import (
+    Encoding,
     Tokenizer,
     decoders,
     models,
@@ -32,11 +33,14 @@ from tokenizers import (
     pre_tokenizers,
     processors,
 )
+from torch.nn.utils.rnn import pad_sequence
 
 from mmr_augment.errors import ConfigError, InputError, InputTypeError
 
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 TOKENIZER_FILE = "tokenizer.json"
+#: Texts whose encodings :meth:`ReportTokenizer.encode_batch` keeps (per tokenizer).
+CACHE_SIZE = 20_000
 
 
 @dataclass
@@ -71,6 +75,7 @@ class ReportTokenizer:
             raise ConfigError(f"tokenizer lacks special tokens {missing}; train one with "
                               "ReportTokenizer.train or add them to your tokenizer.json")
         self.tokenizer = tokenizer
+        self._encoded: dict[tuple[str, int], _Encoding] = {}
         self.pad_id, self.unk_id, self.cls_id, self.sep_id, self.mask_id = (
             tokenizer.token_to_id(t) for t in SPECIAL_TOKENS)
 
@@ -134,26 +139,63 @@ class ReportTokenizer:
         return self.tokenizer.get_vocab_size()
 
     def encode_batch(self, texts: Sequence[str], max_length: int) -> TokenBatch:
-        """Tokenize ``texts`` to at most ``max_length`` tokens each, padded to the longest."""
+        """Tokenize ``texts`` to at most ``max_length`` tokens each, padded to the longest.
+
+        Encodings are memoised per ``(text, max_length)`` (the last :data:`CACHE_SIZE`
+        texts): training and evaluation encode the same clean reports again and again.
+        """
         if max_length < 2:
             raise ConfigError(f"max_length must be >= 2 ([CLS] and [SEP]), got {max_length}")
-        self.tokenizer.enable_truncation(max_length)
-        self.tokenizer.enable_padding(pad_id=self.pad_id, pad_token="[PAD]")
-        encs = self.tokenizer.encode_batch(list(_checked(texts)))
-        if not encs:
+        texts = list(_checked(texts))
+        if not texts:
             raise InputError("encode_batch needs at least one text")
-        ids = torch.tensor([e.ids for e in encs], dtype=torch.int64)
+        known = {t: self._encoded.get((t, max_length)) for t in dict.fromkeys(texts)}
+        new = [t for t, encoding in known.items() if encoding is None]
+        if new:
+            self.tokenizer.enable_truncation(max_length)
+            self.tokenizer.no_padding()
+            for text, enc in zip(new, self.tokenizer.encode_batch(new), strict=True):
+                known[text] = self._remember((text, max_length), _Encoding.of(enc))
+        rows = [known[t] for t in texts]
+        lengths = torch.tensor([len(r.ids) for r in rows])
         return TokenBatch(
-            input_ids=ids,
-            attention_mask=torch.tensor([e.attention_mask for e in encs], dtype=torch.bool),
-            special_mask=torch.tensor([e.special_tokens_mask for e in encs], dtype=torch.bool),
-            offsets=torch.tensor([e.offsets for e in encs], dtype=torch.int64),
-            word_ids=torch.tensor([[-1 if w is None else w for w in e.word_ids] for e in encs],
-                                  dtype=torch.int64))
+            input_ids=_pad([r.ids for r in rows], self.pad_id),
+            attention_mask=torch.arange(int(lengths.max()))[None] < lengths[:, None],
+            special_mask=_pad([r.special for r in rows], True),
+            offsets=_pad([r.offsets for r in rows], 0),
+            word_ids=_pad([r.word_ids for r in rows], -1))
+
+    def _remember(self, key: tuple[str, int], encoding: _Encoding) -> _Encoding:
+        while len(self._encoded) >= CACHE_SIZE:
+            del self._encoded[next(iter(self._encoded))]  # the oldest entry
+        self._encoded[key] = encoding
+        return encoding
 
     def decode(self, ids: torch.Tensor) -> str:
         """Text of one id sequence, special tokens skipped."""
         return self.tokenizer.decode(ids.tolist(), skip_special_tokens=True)
+
+
+@dataclass(frozen=True)
+class _Encoding:
+    """One text's unpadded encoding (1-D tensors; ``offsets`` ``(L, 2)``)."""
+
+    ids: torch.Tensor
+    special: torch.Tensor
+    offsets: torch.Tensor
+    word_ids: torch.Tensor
+
+    @classmethod
+    def of(cls, enc: Encoding) -> _Encoding:
+        return cls(torch.tensor(enc.ids, dtype=torch.int64),
+                   torch.tensor(enc.special_tokens_mask, dtype=torch.bool),
+                   torch.tensor(enc.offsets, dtype=torch.int64).reshape(-1, 2),
+                   torch.tensor([-1 if w is None else w for w in enc.word_ids],
+                                dtype=torch.int64))
+
+
+def _pad(rows: list[torch.Tensor], value: int | bool) -> torch.Tensor:
+    return pad_sequence(rows, batch_first=True, padding_value=value)
 
 
 def _checked(texts: Iterable[str]) -> Iterable[str]:

@@ -26,13 +26,19 @@ import torch
 from mmr_augment.errors import InputError
 
 from ..model import RobustMMR
-from ..tokenizer import ReportTokenizer
+from ..tokenizer import ReportTokenizer, TokenBatch
 
 EMBEDDINGS = ("fused", "image", "text", "image_contrast", "text_contrast")
+#: Report chunks whose text-encoder output a :class:`FrozenEncoder` keeps.
+TEXT_CACHE_CHUNKS = 8
 
 
 class FrozenEncoder:
     """A model in eval mode plus its tokenizer.
+
+    The model is read as frozen: the text encoder's output for a chunk of reports is kept
+    (the last :data:`TEXT_CACHE_CHUNKS` chunks) and reused when the same reports come again
+    with other images, as in a corruption suite; change the weights, make a new encoder.
 
     Args:
         model: a trained :class:`RobustMMR`.
@@ -46,6 +52,9 @@ class FrozenEncoder:
         self.device = torch.device(device) if device else next(model.parameters()).device
         self.model = model.to(self.device).eval()
         self.tokenizer, self.batch_size = tokenizer, batch_size
+        # text-encoder tokens of recent report chunks: a corruption suite embeds the same
+        # reports with dozens of corrupted images
+        self._texts: dict[tuple[bool, tuple[str, ...]], tuple[TokenBatch, torch.Tensor]] = {}
         self.image_size = model.config.model.image_size
         self.max_length = model.config.model.max_text_length
 
@@ -77,14 +86,27 @@ class FrozenEncoder:
                 chunk = torch.zeros_like(chunk)
             if not text_present:
                 texts = [""] * n
-            tokens = self.tokenizer.encode_batch(texts, self.max_length).to(self.device)
+            tokens, text_tokens = self._encoded_text(texts, text_present)
             out = self.model.embed(chunk.to(self.device), tokens.input_ids,
                                    tokens.attention_mask,
                                    torch.full((n,), image_present, device=self.device),
-                                   torch.full((n,), text_present, device=self.device))
+                                   torch.full((n,), text_present, device=self.device),
+                                   text_tokens)
             for k in EMBEDDINGS:
                 parts[k].append(getattr(out, k).float().cpu())
         return {k: torch.cat(v) for k, v in parts.items()}
+
+    def _encoded_text(self, texts: list[str], present: bool
+                      ) -> tuple[TokenBatch, torch.Tensor]:
+        key = (present, tuple(texts))
+        if key not in self._texts:
+            if len(self._texts) >= TEXT_CACHE_CHUNKS:
+                del self._texts[next(iter(self._texts))]  # the oldest chunk
+            tokens = self.tokenizer.encode_batch(texts, self.max_length).to(self.device)
+            self._texts[key] = tokens, self.model.encode_text(
+                tokens.input_ids, tokens.attention_mask,
+                torch.full((len(texts),), present, device=self.device))
+        return self._texts[key]
 
 
 def checkpoint_file(path: str | Path) -> Path:

@@ -85,27 +85,38 @@ class RobustMMR(nn.Module):
 
     def _encode(self, images: torch.Tensor, input_ids: torch.Tensor,
                 attention_mask: torch.Tensor, image_present: torch.Tensor | None,
-                text_present: torch.Tensor | None, patch_mask: torch.Tensor | None) -> _Encoded:
+                text_present: torch.Tensor | None, patch_mask: torch.Tensor | None,
+                text_tokens: torch.Tensor | None = None) -> _Encoded:
         img, img_valid, keep = self.image_encoder(images, patch_mask, image_present)
         text_valid = attention_mask.bool()
-        txt = self.text_encoder(input_ids, text_valid, text_present)
+        txt = (self.text_encoder(input_ids, text_valid, text_present) if text_tokens is None
+               else text_tokens)
         fused = self.fusion(img, img_valid, txt, text_valid)
         image, text = masked_mean(img, img_valid), masked_mean(txt, text_valid)
         emb = Embeddings(fused.pooled, image, text, self.image_proj(image), self.text_proj(text))
         return _Encoded(emb, fused.image, fused.text, img_valid, keep)
 
+    def encode_text(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                    text_present: torch.Tensor | None = None) -> torch.Tensor:
+        """The text encoder's ``(B, L, width)`` tokens, to pass to :meth:`embed` as
+        ``text_tokens`` when the same reports meet many images."""
+        return self.text_encoder(input_ids, attention_mask.bool(), text_present)
+
     def embed(self, images: torch.Tensor, input_ids: torch.Tensor, attention_mask: torch.Tensor,
               image_present: torch.Tensor | None = None,
-              text_present: torch.Tensor | None = None) -> Embeddings:
+              text_present: torch.Tensor | None = None,
+              text_tokens: torch.Tensor | None = None) -> Embeddings:
         """Pooled embeddings of unmasked inputs (linear probe, retrieval, missing modality).
 
         Args:
             images: ``(B, C, S, S)``.
             input_ids: ``(B, L)`` token ids; ``attention_mask``: ``(B, L)`` bool.
             image_present / text_present: ``(B,)`` bool; None = present.
+            text_tokens: :meth:`encode_text` of the same ids, mask and ``text_present``
+                (skips the text encoder; same values).
         """
         return self._encode(images, input_ids, attention_mask, image_present, text_present,
-                            None).embeddings
+                            None, text_tokens).embeddings
 
     def forward(self, inputs: ModelInputs, second_view: ModelInputs | None = None
                 ) -> dict[str, torch.Tensor]:

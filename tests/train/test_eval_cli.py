@@ -159,3 +159,29 @@ def test_eval_cli_reports_bad_input(run, capsys):
     assert "no checkpoint at" in capsys.readouterr().err
     with pytest.raises(InputError, match="resize"):
         FrozenEncoder(*load_trained(tmp / "run")).embed(torch.zeros(1, 1, 16, 16), ["x"])
+
+
+@pytest.mark.parametrize("text_present", [True, False])
+def test_frozen_encoder_reuses_report_encodings_exactly(run, text_present, monkeypatch):
+    """Reports met again (with other images) reuse the text encoder's output: bit-identical
+    to encoding everything afresh, also when chunks are evicted."""
+    monkeypatch.setattr("mmr_train.evaluate.encoder.TEXT_CACHE_CHUNKS", 2)
+    tmp, train_csv, _ = run
+    model, tokenizer = load_trained(tmp / "run")
+    data = EvalSet.from_manifest(train_csv, 32)
+    encoder = FrozenEncoder(model, tokenizer, batch_size=5)  # chunks of 5, 5, 2
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(3):
+        images = torch.rand(data.images.shape, generator=gen)
+        got = encoder.embed(images, data.reports, text_present=text_present)
+        texts = data.reports if text_present else [""] * len(data.reports)
+        parts = []
+        for s in range(0, len(images), 5):
+            tokens = tokenizer.encode_batch(texts[s:s + 5], model.config.model.max_text_length)
+            n = len(tokens.input_ids)
+            with torch.no_grad():
+                parts.append(model.embed(images[s:s + 5], tokens.input_ids,
+                                         tokens.attention_mask, torch.ones(n, dtype=torch.bool),
+                                         torch.full((n,), text_present)))
+        want = torch.cat([p.fused for p in parts])
+        assert torch.equal(got["fused"], want)

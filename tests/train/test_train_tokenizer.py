@@ -88,3 +88,25 @@ def test_training_is_deterministic_across_processes(tmp_path):
     outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            check=True).stdout for _ in range(2)}
     assert len(outs) == 1
+
+
+def _padded_by_tokenizers(tok, texts, max_length):
+    """What ``tokenizers`` itself returns with truncation and pad-to-longest."""
+    raw = Tokenizer.from_str(tok.tokenizer.to_str())
+    raw.enable_truncation(max_length)
+    raw.enable_padding(pad_id=tok.pad_id, pad_token="[PAD]")
+    encs = raw.encode_batch(texts)
+    return ([e.ids for e in encs], [e.attention_mask for e in encs],
+            [e.special_tokens_mask for e in encs], [[list(o) for o in e.offsets] for e in encs],
+            [[-1 if w is None else w for w in e.word_ids] for e in encs])
+
+
+@pytest.mark.parametrize("max_length", [4, 9, 64])
+def test_memoised_batches_equal_tokenizers_padding(tok, max_length, monkeypatch):
+    monkeypatch.setattr("mmr_train.tokenizer.CACHE_SIZE", 3)  # evicts while encoding
+    texts = ["", "Mild cardiomegaly.", CORPUS[2], "opacity opacity", "No effusion"]
+    for batch in (texts, texts[::-1], texts[1:2] * 3, texts[:1], texts + texts):
+        enc = tok.encode_batch(batch, max_length)  # the second and later batches hit
+        got = (enc.input_ids.tolist(), enc.attention_mask.int().tolist(),
+               enc.special_mask.int().tolist(), enc.offsets.tolist(), enc.word_ids.tolist())
+        assert got == _padded_by_tokenizers(tok, batch, max_length)
