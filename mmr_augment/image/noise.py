@@ -77,8 +77,8 @@ class GaussianNoise(ImagePerturbation):
 
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         rgb = self.grey_as_rgb and x.shape[1] == 1
-        noise = normal(params["seed"], (3 if rgb else x.shape[1], *x.shape[2:]),
-                       x.device).to(x.dtype)
+        noise = gated_normal(params, (3 if rgb else x.shape[1], *x.shape[2:]),
+                             x.device).to(x.dtype)
         if rgb:
             return rgb_round_trip(torch.addcmul(x, noise, per_sample(params["std"], x)))
         # one fused pass, written into the noise buffer (made here): no new batch
@@ -89,6 +89,30 @@ class GaussianNoise(ImagePerturbation):
             return self._apply(x, params)  # three noisy channels back to one: a new batch
         noise = normal(params["seed"], tuple(x.shape[1:]), x.device).to(x.dtype)
         return add_scaled_noise(x, noise, params["std"], out=x)
+
+
+def gated_normal(params: Params, shape: tuple[int, ...], device: torch.device) -> torch.Tensor:
+    """Standard normal noise ``(B, *shape)`` from ``params["seed"]`` for the samples whose gate
+    is on, zeros for the others (their output is the input: the gate discards what ``_apply``
+    makes for them). A sample's noise depends only on its seed, so skipping the others' draws
+    changes no value; while ``torch.compile`` traces, every sample is drawn (one graph).
+
+    Example:
+        >>> params = {"seed": torch.tensor([7, 8]), "gate": torch.tensor([True, False])}
+        >>> noise = gated_normal(params, (1, 2, 2), torch.device("cpu"))
+        >>> torch.equal(noise[0], normal(params["seed"], (1, 2, 2), torch.device("cpu"))[0])
+        True
+        >>> bool((noise[1] == 0).all())
+        True
+    """
+    gate = params["gate"]
+    if torch.compiler.is_compiling() or bool(gate.all()):
+        return normal(params["seed"], shape, device)
+    noise = torch.zeros(len(gate), *shape, device=device)
+    rows = gate.nonzero().flatten()
+    if len(rows):
+        noise[rows.to(device)] = normal(params["seed"][rows], shape, device)
+    return noise
 
 
 def add_scaled_noise(x: torch.Tensor, noise: torch.Tensor, std: torch.Tensor,
@@ -191,8 +215,8 @@ class SpeckleNoise(ImagePerturbation):
 
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         rgb = self.grey_as_rgb and x.shape[1] == 1
-        noise = normal(params["seed"], (3 if rgb else x.shape[1], *x.shape[2:]),
-                       x.device).to(x.dtype)
+        noise = gated_normal(params, (3 if rgb else x.shape[1], *x.shape[2:]),
+                             x.device).to(x.dtype)
         y = x + x * per_sample(params["std"], x) * noise
         return rgb_round_trip(y) if rgb else y
 

@@ -4,11 +4,11 @@ import math
 
 import pytest
 import torch
-from kornia.filters import gaussian_blur2d
+from kornia.filters import filter2d, gaussian_blur2d
 
 from mmr_augment import ConfigError, DefocusBlur, GaussianBlur, MotionBlur, Sharpen, choice
 from mmr_augment.core import slice_params
-from mmr_augment.image._kernels.blur import disk_kernels, sample_odd
+from mmr_augment.image._kernels.blur import disk_kernels, filter_per_sample, sample_odd
 from mmr_augment.params import ParamSpec
 
 
@@ -161,3 +161,17 @@ def test_tiny_image_with_a_large_kernel_falls_back_to_replicate_border():
 def test_bad_arguments_raise_config_error(make):
     with pytest.raises(ConfigError):
         make()
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize(("channels", "size", "k"), [(1, 48, 5), (3, 20, 7), (1, 4, 9)])
+def test_filter_per_sample_is_kornias_filter2d_bit_for_bit(dtype, channels, size, k):
+    # the padded batch goes into a buffer kept between calls; the output must not share it
+    g = torch.Generator().manual_seed(k)
+    x = torch.rand(4, channels, size, size, generator=g, dtype=dtype)
+    kernels = torch.rand(4, k, k, generator=g, dtype=dtype)
+    border = "reflect" if k // 2 < size else "replicate"  # 9 taps on 4 px: replicate
+    first = filter_per_sample(x, kernels)
+    again = filter_per_sample(x.flip(-1), kernels)  # reuses the kept buffer
+    assert torch.equal(first, filter2d(x, kernels, border_type=border))
+    assert torch.equal(again, filter2d(x.flip(-1), kernels, border_type=border))

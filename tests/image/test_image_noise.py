@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from mmr_augment import ConfigError, ImpulseNoise, PoissonNoise, SpeckleNoise
+import mmr_augment.image.noise as noise_module
+from mmr_augment import ConfigError, GaussianNoise, ImpulseNoise, PoissonNoise, SpeckleNoise
+from mmr_augment._rng import normal
 from mmr_augment.image._kernels.impulse import outcome_table
 from mmr_augment.image._kernels.poisson import poisson_counts, poisson_scaled
 from mmr_augment.image.noise import LUMA
@@ -224,3 +226,20 @@ def test_poisson_copies_draw_as_the_repeated_image_does():
     assert three.shape == (5, 3, 40, 30)
     assert torch.equal(three, poisson_scaled(x.expand(-1, 3, -1, -1), photons, seeds))
     assert not torch.equal(three[:, 0], three[:, 1])
+
+
+@pytest.mark.parametrize("op", [GaussianNoise(std=(0.02, 0.2), p=0.5),
+                                GaussianNoise(std=0.1, grey_as_rgb=True, p=0.5),
+                                SpeckleNoise(std=(0.05, 0.3), p=0.5)], ids=repr)
+def test_gated_off_samples_are_not_drawn_and_values_do_not_change(op, monkeypatch):
+    x = torch.rand(8, 1, 16, 16, generator=torch.Generator().manual_seed(0))
+    params = op.sample(8, 3)
+    gate = params["gate"]
+    assert gate.any() and not gate.all()
+    on = {**params, "gate": torch.ones_like(gate)}  # every sample drawn, then the gate picks
+    expected = torch.where(gate.view(-1, 1, 1, 1), op.apply(x, on), x)
+    drawn = []
+    monkeypatch.setattr(noise_module, "normal",
+                        lambda seeds, *a, **k: drawn.append(len(seeds)) or normal(seeds, *a, **k))
+    assert torch.equal(op.apply(x, params), expected)
+    assert drawn == [int(gate.sum())]

@@ -4,6 +4,8 @@ import pytest
 import torch
 
 from mmr_augment import Collimation, ConfigError, Cutout, Markers
+from mmr_augment.image.base import per_sample
+from mmr_augment.image.occlusion import boxes_mask, fill_boxes, fill_holes, hole_boxes
 
 
 def textured(b=6, h=24, w=28, seed=0):
@@ -56,6 +58,24 @@ def test_cutout_fill_is_per_sample_and_holes_grow_with_count():
     assert len(set(p_few["fill"].tolist())) == 6
     # holes are drawn one by one: the first two holes of "many" are those of "few"
     assert torch.all(many.occlusion(x.shape, p_many) >= mask[:, None])
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("channels", [1, 3])
+def test_cutout_box_writes_equal_the_batched_mask(dtype, channels):
+    # the CPU path writes hole by hole; the mask path (GPU, torch.compile) must agree exactly,
+    # holes clipped by every border and unused hole slots included
+    op = Cutout(holes=(0, 6), area=(0.005, 0.4), aspect=(0.2, 5.0), fill=(0.0, 1.0))
+    x = torch.rand(16, channels, 23, 31, generator=torch.Generator().manual_seed(1),
+                   dtype=dtype)
+    params = op.sample(16, 5)
+    boxes = hole_boxes(params, 23, 31)
+    assert (boxes[..., 0] < 0).any() and (boxes[..., 3] > 31).any()  # clipped holes drawn
+    expected = fill_holes(x, boxes_mask(boxes, 23, 31, x.device), per_sample(params["fill"], x))
+    assert torch.equal(fill_boxes(x.clone(), boxes, params["fill"]), expected)
+    assert torch.equal(op.apply_batch(x, params), expected)
+    assert torch.equal(op.apply_owned(x.clone(), params), expected)
+    assert int((expected != x).sum()) == 4109 * channels  # seeded: the pixels filled
 
 
 def test_cutout_rejects_bad_arguments():
