@@ -49,6 +49,9 @@ def read_image(path: PathLike) -> torch.Tensor:
     except Image.DecompressionBombError as err:
         raise InputError(f"read_image: {file} is too large to open safely ({err}); the header "
                          f"is probably corrupt") from err
+    except (OSError, SyntaxError, ValueError) as err:  # a plugin took it and its header broke
+        raise InputError(f"read_image: {file} has a broken image header ({err}); check the "
+                         f"file") from err
     with opened:
         columns, rows = opened.size
         check_pixel_count(rows, columns, 1, "read_image", file)
