@@ -34,7 +34,7 @@ SHOWN = ("source_accuracy", "clean_accuracy", "corrupted_accuracy_s3plus",
 
 def validate(method: str, seeds: list[int], steps: int | None, change: dict, work: Path
              ) -> dict[int, dict]:
-    """Train one run per seed (``demo.train_and_evaluate``) and return each run's
+    """Train one run per seed (``demo.train_run`` / ``demo.evaluate_run``) and return each run's
     source-domain validation headline (+ per family), held-out metrics dropped."""
     size = demo.DemoSize()
     image_size = demo.base_config()["model"]["image_size"]
@@ -46,8 +46,9 @@ def validate(method: str, seeds: list[int], steps: int | None, change: dict, wor
     runs = {}
     for seed in seeds:
         cfg = demo.run_config(method, seed, steps, change)
-        result = demo.train_and_evaluate(f"{method} seed {seed}", cfg, work / f"seed{seed}",
-                                         studies, probe_train, val, bank, size, demo.Clock())
+        name, out, clock = f"{method} seed {seed}", work / f"seed{seed}", demo.Clock()
+        demo.train_run(name, cfg, out, studies, clock)
+        result = demo.evaluate_run(name, out, probe_train, val, bank, size, clock)
         runs[seed] = {k: v for k, v in headline(result).items() if not k.startswith("held_out")}
         runs[seed]["families_s3plus"] = family_s3plus(result)
     return runs

@@ -33,7 +33,7 @@ import os
 import shutil
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -142,19 +142,20 @@ def evaluation_set(n_per_domain: int, size: int, start: int) -> EvalSet:
                              start=start)
 
 
-def train_and_evaluate(name: str, cfg: Any, out: Path, studies: RenderedStudies,
-                       probe_train: EvalSet, test: EvalSet, bank: CorruptionBank,
-                       size: DemoSize, clock: Clock, progress: bool = True
-                       ) -> EvaluationResult:
-    """Train one run into ``out`` (replacing an earlier demo run there) and evaluate it."""
+def train_run(name: str, cfg: Any, out: Path, studies: RenderedStudies, clock: Clock,
+              progress: bool = True) -> None:
+    """Train one run into ``out`` (replacing an earlier demo run there)."""
     shutil.rmtree(out, ignore_errors=True)
     t0 = time.perf_counter()
-    trainer = Trainer(cfg, out, dataset=studies, progress=progress)
-    trainer.fit()
+    Trainer(cfg, out, dataset=studies, progress=progress).fit()
     clock.done(f"train {name}", t0)
+
+
+def evaluate_run(name: str, out: Path, probe_train: EvalSet, test: EvalSet,
+                 bank: CorruptionBank, size: DemoSize, clock: Clock) -> EvaluationResult:
+    """Evaluate the last checkpoint of the run in ``out`` (its final weights)."""
     t0 = time.perf_counter()
-    encoder = FrozenEncoder(trainer.model, trainer.tokenizer)
-    result = evaluate_encoder(encoder, probe_train, test, bank=bank,
+    result = evaluate_encoder(FrozenEncoder.from_checkpoint(out), probe_train, test, bank=bank,
                               robustness_n=size.robustness_n, severities=size.severities)
     clock.done(f"evaluate {name}", t0)
     return result
@@ -169,22 +170,34 @@ def _start_worker(data: dict[str, Any]) -> None:
     _WORKER_DATA.update(data)
 
 
-def _run_job(name: str, cfg: Any, out: Path) -> tuple[EvaluationResult, dict[str, float]]:
+def _train_job(name: str, cfg: Any, out: Path) -> dict[str, float]:
     clock = Clock()
-    result = train_and_evaluate(name, cfg, out, clock=clock, progress=False, **_WORKER_DATA)
-    return result, clock.stages
+    train_run(name, cfg, out, _WORKER_DATA["studies"], clock, progress=False)
+    return clock.stages
+
+
+def _evaluate_job(name: str, out: Path) -> tuple[EvaluationResult, dict[str, float]]:
+    clock = Clock()
+    data = {k: _WORKER_DATA[k] for k in ("probe_train", "test", "bank", "size")}
+    return evaluate_run(name, out, clock=clock, **data), clock.stages
 
 
 def run_jobs(jobs: list[tuple[str, Any, Path]], data: dict[str, Any], clock: Clock,
              workers: int) -> list[EvaluationResult]:
-    """``train_and_evaluate`` of every ``(name, config, out)`` job, in job order.
+    """Train and evaluate every ``(name, config, out)`` job; results in job order.
 
-    ``workers > 1`` runs them in that many spawned processes (one thread each); the stage
-    times of each job are added to ``clock``.
+    ``workers > 1`` runs them in that many spawned processes (one thread each): all the
+    trainings first, longest first, each evaluation queued as its training ends, so the
+    short evaluations fill the processes' last minutes. The stage times of each job are
+    added to ``clock``.
     """
     if workers <= 1:
-        return [train_and_evaluate(name, cfg, out, clock=clock, **data)
-                for name, cfg, out in jobs]
+        results = []
+        for name, cfg, out in jobs:
+            train_run(name, cfg, out, data["studies"], clock)
+            results.append(evaluate_run(name, out, data["probe_train"], data["test"],
+                                        data["bank"], data["size"], clock))
+        return results
     # Two-view runs (consistency on) cost about twice the others: start them first, so no
     # process is left alone with a long run at the end.
     order = sorted(range(len(jobs)),
@@ -192,10 +205,15 @@ def run_jobs(jobs: list[tuple[str, Any, Path]], data: dict[str, Any], clock: Clo
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context,
                              initializer=_start_worker, initargs=(data,)) as pool:
-        futures = {i: pool.submit(_run_job, *jobs[i]) for i in order}
+        training = {pool.submit(_train_job, *jobs[i]): i for i in order}
+        evaluating = {}
+        for future in as_completed(training):
+            clock.stages.update(future.result())
+            name, _, out = jobs[training[future]]
+            evaluating[training[future]] = pool.submit(_evaluate_job, name, out)
         results = []
         for i in range(len(jobs)):
-            result, stages = futures[i].result()
+            result, stages = evaluating[i].result()
             clock.stages.update(stages)
             results.append(result)
     return results
