@@ -167,7 +167,7 @@ class ReportTokenizer:
 
     def _remember(self, key: tuple[str, int], encoding: _Encoding) -> _Encoding:
         while len(self._encoded) >= CACHE_SIZE:
-            del self._encoded[next(iter(self._encoded))]  # the oldest entry
+            self._encoded.pop(next(iter(self._encoded)), None)  # the oldest entry
         self._encoded[key] = encoding
         return encoding
 

@@ -101,7 +101,7 @@ class FrozenEncoder:
         key = (present, tuple(texts))
         if key not in self._texts:
             if len(self._texts) >= TEXT_CACHE_CHUNKS:
-                del self._texts[next(iter(self._texts))]  # the oldest chunk
+                self._texts.pop(next(iter(self._texts)), None)  # the oldest chunk
             tokens = self.tokenizer.encode_batch(texts, self.max_length).to(self.device)
             self._texts[key] = tokens, self.model.encode_text(
                 tokens.input_ids, tokens.attention_mask,
