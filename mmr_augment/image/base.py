@@ -288,8 +288,7 @@ class ImagePerturbation(Perturbation, abstract=True):
         lo, hi = self.value_range
         unit = (lo, hi) == (0.0, 1.0)
         if not (self.pointwise and x.dtype in (torch.float32, torch.float64)
-                and not torch.compiler.is_compiling() and not x.requires_grad
-                and bool(params["gate"].all())):
+                and not x.requires_grad and all_on(params["gate"])):
             return self.apply_batch(x, params, in_range=in_range)
         if not unit:
             x = x.sub_(lo).div_(hi - lo)
