@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -37,7 +38,7 @@ class FrozenEncoder:
     """A model in eval mode plus its tokenizer.
 
     The model is read as frozen: the text encoder's output for a chunk of reports is kept
-    (the last :data:`TEXT_CACHE_CHUNKS` chunks) and reused when the same reports come again
+    (the :data:`TEXT_CACHE_CHUNKS` chunks used last) and reused when the same reports come again
     with other images, as in a corruption suite; change the weights, make a new encoder.
 
     Args:
@@ -54,7 +55,7 @@ class FrozenEncoder:
         self.tokenizer, self.batch_size = tokenizer, batch_size
         # text-encoder tokens of recent report chunks: a corruption suite embeds the same
         # reports with dozens of corrupted images
-        self._texts: dict[tuple[bool, tuple[str, ...]], tuple[TokenBatch, torch.Tensor]] = {}
+        self._encoded_text = functools.lru_cache(maxsize=TEXT_CACHE_CHUNKS)(self._encode_text)
         self.image_size = model.config.model.image_size
         self.max_length = model.config.model.max_text_length
 
@@ -86,7 +87,7 @@ class FrozenEncoder:
                 chunk = torch.zeros_like(chunk)
             if not text_present:
                 texts = [""] * n
-            tokens, text_tokens = self._encoded_text(texts, text_present)
+            tokens, text_tokens = self._encoded_text(tuple(texts), text_present)
             out = self.model.embed(chunk.to(self.device), tokens.input_ids,
                                    tokens.attention_mask,
                                    torch.full((n,), image_present, device=self.device),
@@ -96,17 +97,12 @@ class FrozenEncoder:
                 parts[k].append(getattr(out, k).float().cpu())
         return {k: torch.cat(v) for k, v in parts.items()}
 
-    def _encoded_text(self, texts: list[str], present: bool
-                      ) -> tuple[TokenBatch, torch.Tensor]:
-        key = (present, tuple(texts))
-        if key not in self._texts:
-            if len(self._texts) >= TEXT_CACHE_CHUNKS:
-                self._texts.pop(next(iter(self._texts)), None)  # the oldest chunk
-            tokens = self.tokenizer.encode_batch(texts, self.max_length).to(self.device)
-            self._texts[key] = tokens, self.model.encode_text(
-                tokens.input_ids, tokens.attention_mask,
-                torch.full((len(texts),), present, device=self.device))
-        return self._texts[key]
+    def _encode_text(self, texts: tuple[str, ...], present: bool
+                     ) -> tuple[TokenBatch, torch.Tensor]:
+        tokens = self.tokenizer.encode_batch(texts, self.max_length).to(self.device)
+        return tokens, self.model.encode_text(tokens.input_ids, tokens.attention_mask,
+                                              torch.full((len(texts),), present,
+                                                         device=self.device))
 
 
 def checkpoint_file(path: str | Path) -> Path:
