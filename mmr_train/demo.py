@@ -58,7 +58,7 @@ from .evaluate.report import comparison_table, write_json
 from .evaluate.results import EvaluationResult
 from .sources import RenderedStudies
 from .trainer import Trainer
-from .views import DEFAULT_POLICY
+from .views import DEFAULT_POLICY, build_policy
 
 SOURCE = (("cr", "academic_structured"), ("dr_flat_panel", "terse_templated"),
           ("soft_processing", "dictated_narrative"))
@@ -171,8 +171,7 @@ def expected_cost(cfg: Any) -> float:
         ...  for change in (None, *ABLATIONS.values())]
         [3.0, 2.0, 1.5, 3.0]
     """
-    policy = cfg.policy if cfg.policy != "default" or cfg.is_baseline else DEFAULT_POLICY
-    perturbs = isinstance(policy, dict) and policy.get("modes", {}).get("none", 0.0) < 1.0
+    perturbs = bool(build_policy(cfg).mode_weights[1:].sum() > 0)  # any mode but "none"
     return (1.0 + (cfg.loss_weights()["consistency"] > 0)) * (1.5 if perturbs else 1.0)
 
 
