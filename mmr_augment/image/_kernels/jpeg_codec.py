@@ -16,6 +16,7 @@ and the codecs' set-up added about 0.08 ms. Three things keep the pool busy:
 
 from __future__ import annotations
 
+import atexit
 import os
 import tempfile
 import threading
@@ -40,6 +41,7 @@ def _stream_file():
             file = os.fdopen(os.memfd_create("mmr-jpeg", os.MFD_CLOEXEC), "w+b", buffering=0)
         else:
             file = tempfile.TemporaryFile(buffering=0)  # noqa: SIM115 (kept for the thread)
+        atexit.register(file.close)  # kept open for the thread's life, closed at exit
         _files.entry = (os.getpid(), file)
     return file
 
