@@ -56,21 +56,18 @@ def seeded_draw(seeds: torch.Tensor, shape: list[int], stream: int, gaussian: bo
     out = torch.empty(len(seeds), *shape, dtype=torch.float32)
     values = seeds.tolist()
 
-    def draw_rows(rows: range) -> None:
-        for i in rows:
+    def draw_rows(start: int, stop: int) -> None:
+        for i in range(start, stop):
             g = torch.Generator().manual_seed(int(values[i]) * 1_000_003 + stream * 7_919
                                               + 12_345)
             fn(tuple(shape), generator=g, out=out[i])
 
-    workers = min(torch.get_num_threads(), len(values))
-    if workers <= 1 or out.numel() < _PARALLEL_MIN:
-        draw_rows(range(len(values)))
+    if out.numel() < _PARALLEL_MIN:
+        draw_rows(0, len(values))
         return out
-    from .image._kernels.threads import thread_pool  # late: the image package imports this one
+    from .image._kernels.threads import run_in_slices  # late: the image package imports this
 
-    step = -(-len(values) // workers)
-    list(thread_pool().map(draw_rows, [range(i, min(i + step, len(values)))
-                                       for i in range(0, len(values), step)]))
+    run_in_slices(draw_rows, len(values))
     return out
 
 
