@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,6 +10,35 @@ import torch
 
 #: Per-sample perturbation mode codes (``PerturbedBatch.mode``).
 MODES = ("none", "image", "text", "both")
+
+
+class DeferredLog:
+    """Descriptor of ``PerturbedBatch.log``: holds a dict, or a function returning one that
+    runs on first access (its result replaces it). The default is an empty dict. The value
+    sits in the instance's ``__dict__`` under the field's own name, so ``vars(batch)`` hands
+    it on still deferred.
+
+    Example:
+        >>> b = PerturbedBatch.__new__(PerturbedBatch)
+        >>> b.log = lambda: {"params": [1, 2]}
+        >>> callable(vars(b)["log"]), b.log, b.log is b.log
+        (True, {'params': [1, 2]}, True)
+    """
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, batch: Any, owner: type | None = None) -> Any:
+        if batch is None:
+            return dict  # the dataclass default: a function making a fresh empty dict
+        value = batch.__dict__[self.name]
+        if callable(value):
+            value = batch.__dict__[self.name] = value()
+        return value
+
+    def __set__(self, batch: Any, value: dict[str, Any] | Callable[[], dict[str, Any]]
+                ) -> None:
+        batch.__dict__[self.name] = value
 
 
 @dataclass(repr=False)
@@ -33,6 +63,9 @@ class PerturbedBatch:
         edited_spans: per sample, character spans of the *perturbed* text that differ from the
             clean one (word level), for mapping edits onto any tokenizer's offsets.
         log: replay log: ``MultiModalPolicy.replay(log, images, texts)`` rebuilds this batch.
+            The constructor also takes a function that makes it: it runs on first access
+            (:class:`DeferredLog`), so a training step that never reads the log never pays
+            for turning its params into JSON.
     """
 
     clean_images: torch.Tensor
@@ -48,7 +81,7 @@ class PerturbedBatch:
     patch_size: int
     text_edits: list[list[dict[str, Any]]] = field(default_factory=list)
     edited_spans: list[list[tuple[int, int]]] = field(default_factory=list)
-    log: dict[str, Any] = field(default_factory=dict)
+    log: dict[str, Any] = DeferredLog()  # type: ignore[assignment]
 
     def __len__(self) -> int:
         return len(self.clean_texts)

@@ -21,6 +21,7 @@ Example:
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -226,7 +227,7 @@ class MultiModalPolicy(Perturbation):
             damage=damage, occlusion=occlusion, patch_size=self.patch_size,
             text_edits=edits,
             edited_spans=[_changed_spans(c, t) for c, t in zip(texts, out_texts, strict=True)],
-            log={"config": self.to_config(), "params": params_to_json(params)})
+            log=functools.partial(replay_log, self.to_config(), params))
 
     def _apply_images(self, images, params, perturb, level):
         out = images
@@ -275,6 +276,13 @@ class MultiModalPolicy(Perturbation):
         """Rebuild a batch from ``PerturbedBatch.log`` (and the clean inputs)."""
         policy = from_config(log["config"])
         return policy.apply((images, texts), params_from_json(log["params"]))
+
+
+def replay_log(config: dict[str, Any], params: Params) -> dict[str, Any]:
+    """The replay log of a batch: the policy's config and its params as JSON (what
+    :meth:`MultiModalPolicy.replay` takes). ``PerturbedBatch.log`` makes it on first access;
+    params must not be changed in place in between."""
+    return {"config": config, "params": params_to_json(params)}
 
 
 def _changed_spans(clean: str, perturbed: str) -> list[tuple[int, int]]:

@@ -137,6 +137,20 @@ def test_replay_from_json_log_is_exact():
     assert torch.equal(again.mode, out.mode) and torch.equal(again.occlusion, out.occlusion)
 
 
+def test_log_is_made_on_first_access_and_survives_pickling():
+    import pickle
+
+    pol = policy(severity=(1, 5))
+    x = images()
+    params = pol.sample(8, torch.Generator().manual_seed(3))
+    out = pol.apply((x, REPORTS), params)
+    assert callable(vars(out)["log"])  # not converted yet
+    copy = pickle.loads(pickle.dumps(out))  # a DataLoader worker hands it on deferred
+    expected = {"config": pol.to_config(), "params": ma.params_to_json(params)}
+    assert out.log == expected and not callable(vars(out)["log"]) and out.log is out.log
+    assert copy.log == expected
+
+
 def test_yaml_config_round_trip(tmp_path):
     pol = policy(modes={"none": 1, "both": 2}, drop={"image": 0.1}, severity=(2, 4))
     ma.save_config(pol, tmp_path / "policy.yaml")
