@@ -12,11 +12,10 @@ Example:
 from __future__ import annotations
 
 import torch
-from monai.networks.blocks.pos_embed_utils import build_sincos_position_embedding
 from torch import nn
 
 from ..config import ModelConfig
-from .image_encoder import quiet_meshgrid, run_blocks, vit_blocks
+from .image_encoder import monai_blocks, quiet_meshgrid, run_blocks, vit_blocks
 
 
 class MAEDecoder(nn.Module):
@@ -33,7 +32,8 @@ class MAEDecoder(nn.Module):
         self.embed = nn.Linear(cfg.width, cfg.decoder_width)
         self.mask_token = nn.Parameter(torch.randn(cfg.decoder_width) * 0.02)
         with quiet_meshgrid():
-            self.position = build_sincos_position_embedding([grid, grid], cfg.decoder_width, 2)
+            self.position = monai_blocks().pos_embed_utils.build_sincos_position_embedding(
+                [grid, grid], cfg.decoder_width, 2)
         self.blocks = vit_blocks(cfg.decoder_width, cfg.decoder_depth, cfg.decoder_heads,
                                  cfg.mlp_ratio)
         self.norm = nn.LayerNorm(cfg.decoder_width)

@@ -23,9 +23,9 @@ from __future__ import annotations
 import contextlib
 import warnings
 from collections.abc import Iterator
+from types import ModuleType
 
 import torch
-from monai.networks.blocks import PatchEmbeddingBlock, TransformerBlock
 from torch import nn
 
 from mmr_augment.errors import InputError
@@ -33,10 +33,19 @@ from mmr_augment.errors import InputError
 from ..config import ModelConfig
 
 
+def monai_blocks() -> ModuleType:
+    """``monai.networks.blocks``, imported when the first model is built: ``import monai``
+    loads all of MONAI (scipy and matplotlib among it, 2-3 s), which processes that only
+    handle data, like the demo's parent, need not pay."""
+    from monai.networks import blocks
+
+    return blocks
+
+
 def vit_blocks(width: int, depth: int, heads: int, mlp_ratio: float) -> nn.ModuleList:
     """``depth`` MONAI pre-norm transformer blocks (SDPA attention, qkv bias, no dropout)."""
     blocks = nn.ModuleList(
-        TransformerBlock(width, int(width * mlp_ratio), heads, qkv_bias=True,
+        monai_blocks().TransformerBlock(width, int(width * mlp_ratio), heads, qkv_bias=True,
                          use_flash_attention=True) for _ in range(depth))
     for block in blocks:
         # MONAI builds this norm even without cross-attention; frozen, DDP skips it.
@@ -79,7 +88,7 @@ class ImageEncoder(nn.Module):
                              f"{cfg.patch_size}")
         self.cfg = cfg
         with quiet_meshgrid():
-            self.patch_embed = PatchEmbeddingBlock(
+            self.patch_embed = monai_blocks().PatchEmbeddingBlock(
                 in_channels=cfg.channels, img_size=cfg.image_size, patch_size=cfg.patch_size,
                 hidden_size=cfg.width, num_heads=cfg.heads, proj_type="conv",
                 pos_embed_type="sincos", spatial_dims=2)
