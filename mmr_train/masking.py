@@ -185,20 +185,34 @@ def clean_token_targets(regions: list[list[Region]], perturbed: TokenBatch, clea
     """
     targets = perturbed.input_ids.clone()
     for i, regs in enumerate(regions):
+        if not regs:
+            continue
+        pert_words = _row_words(perturbed, i)
+        gold_words, gold_ids = _row_words(clean, i), clean.input_ids[i].tolist()
+        row = targets[i].tolist()
         for c_start, c_end, p_start, p_end in regs:
-            pert = _word_tokens(perturbed, i, p_start, p_end)
-            gold = _word_tokens(clean, i, c_start, c_end)
-            if len(pert) == 0 or c_end == c_start:
+            pert = _word_tokens(pert_words, p_start, p_end)
+            gold = _word_tokens(gold_words, c_start, c_end)
+            if not pert or c_end == c_start:
                 continue
             m = min(len(pert), len(gold))
-            targets[i, pert[:m]] = clean.input_ids[i, gold[:m]]
-            targets[i, pert[m:]] = -100
+            for p, g in zip(pert[:m], gold[:m], strict=True):
+                row[p] = gold_ids[g]
+            for p in pert[m:]:
+                row[p] = -100
+        targets[i] = torch.tensor(row, dtype=targets.dtype)
     return targets
 
 
-def _word_tokens(tokens: TokenBatch, row: int, start: int, end: int) -> torch.Tensor:
-    """Indices of the tokens of every word overlapping ``[start, end)`` in sample ``row``."""
-    tok_start, tok_end = tokens.offsets[row].unbind(-1)
-    words = tokens.word_ids[row]
-    hit = (tok_start < end) & (tok_end > start) & (words >= 0)
-    return torch.isin(words, words[hit]).logical_and(words >= 0).nonzero().flatten()
+def _row_words(tokens: TokenBatch, row: int) -> list[tuple[int, int, int]]:
+    """``(start, end, word id)`` of each token of sample ``row`` (plain ints: a report has a
+    few dozen tokens, far below where tensor ops pay for their call overhead)."""
+    spans, words = tokens.offsets[row].tolist(), tokens.word_ids[row].tolist()
+    return [(start, end, word) for (start, end), word in zip(spans, words, strict=True)]
+
+
+def _word_tokens(row: list[tuple[int, int, int]], start: int, end: int) -> list[int]:
+    """Indices of the tokens of every word overlapping ``[start, end)`` (``row`` from
+    :func:`_row_words`)."""
+    hit = {word for s, e, word in row if s < end and e > start and word >= 0}
+    return [k for k, (_, _, word) in enumerate(row) if word in hit]
