@@ -250,6 +250,20 @@ def run_jobs(jobs: list[tuple[str, Any, Path]], data: dict[str, Any], clock: Clo
     return results
 
 
+def score_runs(results_by_job: list[EvaluationResult], seeds: int
+               ) -> tuple[dict[str, list[EvaluationResult]], dict[str, EvaluationResult]]:
+    """The jobs' results (:func:`run_demo`'s job order) with MedMNIST-C's BE / rBE, the
+    baseline of the same seed as the reference (its AlexNet; the ablation runs are seed 0),
+    as runs per model and as the ablation."""
+    refs = [r.corruption for r in results_by_job[0:2 * seeds:2]]
+    scored = [with_reference(r, refs[i // 2 if i < 2 * seeds else 0], "baseline")
+              for i, r in enumerate(results_by_job)]
+    runs = {m: scored[i:2 * seeds:2] for i, m in enumerate(("baseline", "robust_mmr"))}
+    ablation = {"full": runs["robust_mmr"][0],
+                **dict(zip(ABLATIONS, scored[2 * seeds:], strict=True))}
+    return runs, ablation
+
+
 def run_demo(out: str | Path = "runs/demo", seeds: int = 3, size: DemoSize | None = None,
              workers: int = 1) -> dict[str, Any]:
     """Everything the module docstring lists, runs in ``workers`` processes; returns the
@@ -276,18 +290,10 @@ def run_demo(out: str | Path = "runs/demo", seeds: int = 3, size: DemoSize | Non
         data = {"studies": studies, "probe_train": probe_train, "test": test, "bank": bank,
                 "size": size}
         results_by_job = run_jobs(jobs, data, clock, pool)
-    # MedMNIST-C's BE / rBE with the baseline of the same seed as the reference (its AlexNet);
-    # the ablation runs are seed 0
-    refs = [r.corruption for r in results_by_job[0:2 * seeds:2]]
-    scored = [with_reference(r, refs[i // 2 if i < 2 * seeds else 0], "baseline")
-              for i, r in enumerate(results_by_job)]
-    runs: dict[str, list[EvaluationResult]] = {
-        m: scored[i:2 * seeds:2] for i, m in enumerate(("baseline", "robust_mmr"))}
-    ablation = {"full": runs["robust_mmr"][0],
-                **dict(zip(ABLATIONS, scored[2 * seeds:], strict=True))}
-    t0 = time.perf_counter()
-    write_figures(runs, bank, out / "figures")
-    clock.done("figures", t0)
+        runs, ablation = score_runs(results_by_job, seeds)
+        t0 = time.perf_counter()
+        write_figures(runs, bank, out / "figures", pool)
+        clock.done("figures", t0)
     results = {
         "meta": {"seeds": list(range(seeds)), "size": {**vars(size),
                                                        "severities": list(size.severities)},
