@@ -56,6 +56,7 @@ from .evaluate.compare import targets
 from .evaluate.demo_report import demo_markdown, write_figures
 from .evaluate.report import comparison_table, write_json
 from .evaluate.results import EvaluationResult
+from .model.image_encoder import monai_blocks
 from .sources import RenderedStudies
 from .trainer import Trainer
 from .views import DEFAULT_POLICY, build_policy
@@ -182,6 +183,7 @@ _WORKER_BANK: list[CorruptionBank] = []
 
 def _start_worker() -> None:
     torch.set_num_threads(1)
+    monai_blocks()  # the model's MONAI import (2-3 s), made while the parent renders the data
 
 
 def _ready() -> None:
