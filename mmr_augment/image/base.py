@@ -29,6 +29,7 @@ import torch
 
 from ..core import Params, Perturbation, all_on, shares_memory
 from ..errors import ConfigError, InputError, InputTypeError
+from ._kernels.threads import value_span
 
 FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 RANGE_TOLERANCE = 0.01  # of the span: resampling overshoot passes, a 0-255 image does not
@@ -147,8 +148,9 @@ def _non_finite(owner: str) -> InputError:
 
 
 def _check_range(x: torch.Tensor, owner: str, value_range: tuple[float, float]) -> None:
-    """One min/max pass: NaN/Inf and values outside ``value_range`` raise."""
-    low, high = (float(v) for v in torch.aminmax(x.detach()))
+    """One min/max pass (on the thread pool for CPU batches: :func:`value_span`): NaN/Inf and
+    values outside ``value_range`` raise."""
+    low, high = value_span(x)
     if not (math.isfinite(low) and math.isfinite(high)):
         raise _non_finite(owner)
     lo, hi = value_range
@@ -220,10 +222,15 @@ class ImagePerturbation(Perturbation, abstract=True):
     escape (monotone maps fixing 0 and 1 such as ``x ** gamma``; filling holes with an
     in-range value). The base class then clamps the input, and only when it is not already
     known to be in range (inside a ``Sequential``, after an op that clamped), never the output.
+
+    An op sets ``clamps_output = True`` when ``_apply`` returns values in ``[0, 1]`` for any
+    input (a decoded 8-bit image; a kernel that clamps inside its thread-pool slices, where a
+    torch clamp after it would open an OpenMP region): the base class skips its output clamp.
     """
 
     modality = "image"
     clamp_first: ClassVar[bool] = False
+    clamps_output: ClassVar[bool] = False
     pointwise: ClassVar[bool] = False
 
     def __init__(self, *, p: float = 1.0, severity: int | None = None,
@@ -258,7 +265,7 @@ class ImagePerturbation(Perturbation, abstract=True):
             work = work.clamp_(0, 1) if work is not x else work.clamp(0.0, 1.0)
         y = self._apply(work, params)
         fresh = not shares_memory(y, x, work)
-        if not self.clamp_first:
+        if not (self.clamp_first or self.clamps_output):
             y = y.clamp_(0, 1) if fresh else y.clamp(0.0, 1.0)
             fresh = True
         if not unit:
@@ -295,7 +302,7 @@ class ImagePerturbation(Perturbation, abstract=True):
         if self.clamp_first and not (in_range and unit):
             x = x.clamp_(0, 1)
         y = self._apply_inplace(x, params)
-        if not self.clamp_first:
+        if not (self.clamp_first or self.clamps_output):
             y = y.clamp_(0, 1)
         if not unit:
             return y.mul_(hi - lo).add_(lo)

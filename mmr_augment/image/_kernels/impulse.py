@@ -20,7 +20,7 @@ import sys
 import numpy as np
 import torch
 
-from .threads import run_in_slices
+from .threads import clamp_unit, run_in_slices
 
 SCALE = 2**32
 _SHIFT = 22  # the lookup table has one entry per 2**22-wide bucket of r: 1,024 entries
@@ -97,13 +97,15 @@ def _one(x: np.ndarray, y: np.ndarray, seed: int, stream: int, per_unit: int,
     keep, add = keep[kind], add[kind]
     for row in rows:  # one channel, or all channels of a pixel hit at once
         row[where] = row[where] * keep + add
+    clamp_unit(y)
+
 
 
 def salt_and_pepper(x: torch.Tensor, seeds: torch.Tensor, tables: list, per_channel: bool,
                     stream: int = 0) -> torch.Tensor:
     """A copy of ``x`` ``(B, C, H, W)`` with sample ``i``'s hit units set by ``tables[i]``
     (an :func:`outcome_table`) from ``seeds[i]``: each channel its own unit with
-    ``per_channel``, else a pixel hit in all its channels at once.
+    ``per_channel``, else a pixel hit in all its channels at once; clamped to ``[0, 1]``.
 
     Example:
         >>> table = outcome_table(0.1, 0.5, 1, (1.0,))

@@ -22,7 +22,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from .threads import run_in_slices
+from .threads import clamp_unit, run_in_slices
 
 
 def _draw(rate: np.ndarray, seed: int, stream: int) -> np.ndarray:
@@ -163,9 +163,16 @@ def _draw_levels(x: np.ndarray, photons: float, seed: int, stream: int,
     out[:] = count
 
 
+def _to_unit(counts: np.ndarray, photons: float) -> None:
+    """``counts / photons`` clamped to ``[0, 1]``, in place: the values of torch's ``div_`` by
+    the photons in the counts' dtype and ``clamp_(0, 1)`` (both exact IEEE operations)."""
+    np.divide(counts, counts.dtype.type(photons), out=counts)
+    clamp_unit(counts)
+
+
 @torch.library.custom_op("mmr_augment::poisson_scaled_cpu", mutates_args=())
 def poisson_scaled_cpu(samples: torch.Tensor, photons: torch.Tensor, seeds: torch.Tensor,
-                       stream: int, copies: int) -> torch.Tensor:
+                       stream: int, copies: int, unit: bool) -> torch.Tensor:
     """:func:`poisson_scaled` on CPU tensors, one contiguous slice of samples per pool task. A
     custom operator: ``torch.compile`` sees one node, no graph break."""
     photons_list = [float(p) for p in photons.tolist()]
@@ -176,19 +183,25 @@ def poisson_scaled_cpu(samples: torch.Tensor, photons: torch.Tensor, seeds: torc
     seeds_list = [int(s) for s in seeds.tolist()]
     jobs = [(array[i], photons_list[i], seeds_list[i], stream, target[i])
             for i in range(len(seeds_list))]
-    run_in_slices(lambda start, stop: [_draw_levels(*job) for job in jobs[start:stop]],
-                  len(jobs))
+
+    def draw_slice(start: int, stop: int) -> None:
+        for job in jobs[start:stop]:
+            _draw_levels(*job)
+            if unit:
+                _to_unit(job[-1], job[1])
+
+    run_in_slices(draw_slice, len(jobs))
     return out
 
 
 @poisson_scaled_cpu.register_fake
 def _(samples: torch.Tensor, photons: torch.Tensor, seeds: torch.Tensor, stream: int,
-      copies: int) -> torch.Tensor:
+      copies: int, unit: bool) -> torch.Tensor:
     return samples.new_empty((samples.shape[0], copies * samples.shape[1], *samples.shape[2:]))
 
 
 def poisson_scaled(x: torch.Tensor, photons: torch.Tensor, seeds: torch.Tensor,
-                   stream: int = 0, copies: int = 1) -> torch.Tensor:
+                   stream: int = 0, copies: int = 1, unit: bool = False) -> torch.Tensor:
     """Exact Poisson counts of rate ``x * photons`` (``x`` ``(B, ...)`` a float image in
     ``[0, 1]``, ``photons`` ``(B,)``; negative rates count 0), noise from one seed per sample.
 
@@ -199,7 +212,9 @@ def poisson_scaled(x: torch.Tensor, photons: torch.Tensor, seeds: torch.Tensor,
     same law. Samples with more photons get :func:`poisson_counts`'s counts. Rows are
     independent: a batch slice gives those samples' counts. ``copies`` draws that many
     independent counts per element, stacked on dimension 1 (``(B, copies * C, ...)``): the
-    counts of ``x`` repeated ``copies`` times there, at one grid lookup per element.
+    counts of ``x`` repeated ``copies`` times there, at one grid lookup per element. ``unit``
+    returns ``counts / photons`` clamped to ``[0, 1]`` instead (the shot-noise image in ``x``'s
+    dtype), computed in the pool's slices: no parallel torch pass after the draw.
 
     Example:
         >>> x = torch.full((2, 4000), 0.5)
@@ -210,5 +225,5 @@ def poisson_scaled(x: torch.Tensor, photons: torch.Tensor, seeds: torch.Tensor,
         (5, 5)
     """
     out = poisson_scaled_cpu(x.detach().cpu().contiguous(), photons.cpu(), seeds.cpu(),
-                             int(stream), int(copies))
+                             int(stream), int(copies), bool(unit))
     return out.to(x.device, non_blocking=True)
