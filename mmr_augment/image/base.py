@@ -219,7 +219,7 @@ class ImagePerturbation(Perturbation, abstract=True):
 
     An op sets ``clamp_first = True`` when clamping its input to ``[0, 1]`` gives the same
     result as clamping its output, and in-range input gives in-range output with no rounding
-    escape (monotone maps fixing 0 and 1 such as ``x ** gamma``; filling holes with an
+    escape (monotone maps fixing 0 and 1; filling holes with an
     in-range value). The base class then clamps the input, and only when it is not already
     known to be in range (inside a ``Sequential``, after an op that clamped), never the output.
 
