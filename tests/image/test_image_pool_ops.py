@@ -1,12 +1,14 @@
 """Ops whose work runs on mmr's thread pool keep torch's parallel passes out of their path:
 the range check scans large CPU batches with NumPy on the pool, and JPEG, impulse and shot
-noise clamp in their kernels' slices. Same values and errors as the torch passes they replace."""
+noise clamp in their kernels' slices: the values and errors of the torch passes they replace. Gamma
+runs NumPy's exp(gamma * log x) there, within a stated bound of torch.pow."""
 
 import pytest
 import torch
 
 import mmr_augment as ma
 from mmr_augment.errors import InputError
+from mmr_augment.image._kernels.gamma import gamma_on_pool
 from mmr_augment.image._kernels.poisson import poisson_scaled
 from mmr_augment.image._kernels.threads import OPENMP_GRAIN, value_span
 
@@ -81,3 +83,45 @@ def test_poisson_with_read_noise_and_rgb_round_trip_stays_clamped():
                ma.PoissonNoise(photons=5, grey_as_rgb=True)):
         y = op.apply(x, op.sample(8, 1))
         assert y.min() == 0 and y.max() == 1
+
+
+@pytest.mark.parametrize("gamma", [0.001, 0.4, 0.7, 1.1, 1.6, 2.0, 100.0])
+def test_gamma_on_the_pool_is_within_its_stated_bound_of_torch_pow(gamma):
+    x = torch.rand(4, 1, 512, 512, generator=torch.Generator().manual_seed(5))
+    x[0, 0, 0, :4] = torch.tensor([0.0, 1.0, 1e-45, 1e-38])
+    exponents = torch.full((4,), gamma, dtype=torch.float64)
+    got = gamma_on_pool(x, exponents, torch.empty_like(x))
+    expected = torch.pow(x, torch.tensor(gamma, dtype=torch.float32))
+    assert (got - expected).abs().max() <= 1.8e-7
+    assert got[0, 0, 0, 0] == 0 and got[0, 0, 0, 1] == 1
+    wide = gamma_on_pool(x.double(), exponents, torch.empty_like(x, dtype=torch.float64))
+    assert (wide - torch.pow(x.double(), gamma)).abs().max() <= 3e-16
+
+
+def test_gamma_takes_torch_pow_with_autograd_and_is_the_identity_at_one():
+    x = large(6)
+    op = ma.Gamma(gamma=(0.5, 2.0))
+    params = op.sample(8, 0)
+    exponent = params["gamma"].float().view(-1, 1, 1, 1)
+    assert torch.equal(op.apply(x.requires_grad_(), params), x.detach() ** exponent)
+    assert torch.equal(ma.Gamma(gamma=1.0)(x.detach(), generator=0), x.detach())
+    with ma.clamp_out_of_range():  # clamped first on both paths: no NaN from negative input
+        y = op.apply(x.detach() * 2 - 0.5, params)
+    assert torch.equal(y == 0, x.detach() <= 0.25) and not y.isnan().any()
+
+
+@pytest.mark.parametrize("photons", [5.0, 40.0, 134.0])
+@pytest.mark.parametrize("copies", [1, 3])
+def test_shot_counts_from_the_direct_table_equal_the_guided_search(photons, copies):
+    """Four samples sharing a photon count read the direct per-bucket table; one sample alone
+    takes the guided search. A sample's counts depend on its seed only: the same either way."""
+    x = (torch.rand(4, 1, 64, 64, generator=torch.Generator().manual_seed(7)) * 255).round()
+    x = x / 255
+    x[:, :, :4] = 0  # black (rate 0) and white rows
+    x[:, :, 4:8] = 1
+    seeds = torch.tensor([3, 4, 5, 6])
+    together = poisson_scaled(x, torch.full((4,), photons), seeds, copies=copies)
+    for i in range(4):
+        alone = poisson_scaled(x[i:i + 1], torch.full((1,), photons), seeds[i:i + 1],
+                               copies=copies)
+        assert torch.equal(alone[0], together[i])
