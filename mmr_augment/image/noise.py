@@ -63,6 +63,7 @@ class GaussianNoise(ImagePerturbation):
     """
 
     family = "gaussian_noise"
+    on_pool = True  # its noise is drawn on the pool
     pointwise = True
     severity_table = {"std": (0.04, 0.08, 0.12, 0.18, 0.26)}
 
@@ -161,6 +162,7 @@ class PoissonNoise(ImagePerturbation):
 
     family = "poisson_noise"
     clamps_output = True
+    on_pool = True
     severity_table = {"photons": (60, 25, 18, 10, 5)}
 
     def __init__(self, photons=(5.0, 60.0), read_std=0.0, *, grey_as_rgb: bool = False,
@@ -206,6 +208,7 @@ class SpeckleNoise(ImagePerturbation):
     """
 
     family = "speckle_noise"
+    on_pool = True  # its noise is drawn on the pool
     pointwise = True
     severity_table = {"std": (0.05, 0.15, 0.20, 0.35, 0.45)}
 
@@ -255,6 +258,7 @@ class ImpulseNoise(ImagePerturbation):
 
     family = "impulse_noise"
     clamps_output = True  # in the kernel's slices, on the pool
+    on_pool = True
     severity_table = {"amount": (0.01, 0.03, 0.06, 0.09, 0.17)}
 
     def __init__(self, amount=(0.01, 0.1), salt_ratio=0.5, *, channels: str = "joint",

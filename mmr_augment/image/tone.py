@@ -75,6 +75,7 @@ class Gamma(TwoWayTone):
 
     family = "gamma"
     clamps_output = True  # x ** gamma maps the clamped input into [0, 1]
+    on_pool = True
     pointwise = True
     argument = "gamma"
     severity_tables = {"up": {"gamma": _UP}, "down": {"gamma": _DOWN}}
@@ -88,17 +89,17 @@ class Gamma(TwoWayTone):
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         # kornia's adjust_gamma with gain 1, minus its gain multiply and clamp: x ** gamma maps
         # [0, 1] onto itself (0 and 1 are fixed), so clamping the input clamps the output
-        if _on_pool(x):
+        if _takes_numpy(x):
             return gamma_on_pool(x, params["gamma"], torch.empty_like(x))
         return torch.pow(x.clamp(0.0, 1.0), per_sample(params["gamma"], x))
 
     def _apply_inplace(self, x: torch.Tensor, params: Params) -> torch.Tensor:
-        if _on_pool(x):
+        if _takes_numpy(x):
             return gamma_on_pool(x, params["gamma"], x)
         return torch.pow(x.clamp_(0.0, 1.0), per_sample(params["gamma"], x), out=x)
 
 
-def _on_pool(x: torch.Tensor) -> bool:
+def _takes_numpy(x: torch.Tensor) -> bool:
     """Whether Gamma takes NumPy's ``exp(gamma * log(x))`` on the pool: eager CPU float32/64
     batches without autograd (the base class hands ``_apply`` float32 or float64)."""
     return (x.device.type == "cpu" and not torch.compiler.is_compiling()
