@@ -227,7 +227,7 @@ class ImagePerturbation(Perturbation, abstract=True):
     known to be in range (inside a ``Sequential``, after an op that clamped), never the output.
 
     An op sets ``on_pool = True`` when its work starts on mmr's thread pool (NumPy and Pillow
-    kernels, seeded noise draws): its range check then scans the batch there too, not with a
+    kernels): its range check then scans the batch there too, not with a
     parallel torch reduction, whose idle OpenMP worker would spin-wait on a core the pool's
     threads need (``_kernels/threads.py``). Ops that work in torch keep torch's reduction. It
     sets ``clamps_output = True`` when ``_apply`` returns values in ``[0, 1]`` for any input

@@ -63,7 +63,6 @@ class GaussianNoise(ImagePerturbation):
     """
 
     family = "gaussian_noise"
-    on_pool = True  # its noise is drawn on the pool
     pointwise = True
     severity_table = {"std": (0.04, 0.08, 0.12, 0.18, 0.26)}
 
@@ -208,7 +207,6 @@ class SpeckleNoise(ImagePerturbation):
     """
 
     family = "speckle_noise"
-    on_pool = True  # its noise is drawn on the pool
     pointwise = True
     severity_table = {"std": (0.05, 0.15, 0.20, 0.35, 0.45)}
 
