@@ -62,7 +62,7 @@ class Gamma(TwoWayTone):
     defaults to ``"up"``. Arguments as in the module docstring.
 
     On CPU tensors that need no gradient the power is ``exp(gamma * log(x))`` by NumPy on the
-    thread pool (``_kernels/gamma.py``), 2-2.5x faster than ``torch.pow``: within 1.8e-7 of
+    thread pool (``_kernels/gamma.py``), about 1.5x faster than ``torch.pow``: within 1.8e-7 of
     ``torch.pow`` on ``[0, 1]`` (float32; 2.3e-16 float64), 0 and 1 exact, ``gamma = 1`` the
     identity. Elsewhere (CUDA, autograd, ``torch.compile``) it is ``torch.pow``. Either way the
     input is clamped to ``[0, 1]`` first (negative input would give NaN).

@@ -107,6 +107,9 @@ def test_gamma_takes_torch_pow_with_autograd_and_is_the_identity_at_one():
     exponent = params["gamma"].float().view(-1, 1, 1, 1)
     assert torch.equal(op.apply(x.requires_grad_(), params), x.detach() ** exponent)
     assert torch.equal(ma.Gamma(gamma=1.0)(x.detach(), generator=0), x.detach())
+    with ma.clamp_out_of_range():
+        wide = x.detach() * 2 - 0.5
+        assert torch.equal(ma.Gamma(gamma=1.0)(wide, generator=0), wide.clamp(0, 1))
     with ma.clamp_out_of_range():  # clamped first on both paths: no NaN from negative input
         y = op.apply(x.detach() * 2 - 0.5, params)
     assert torch.equal(y == 0, x.detach() <= 0.25) and not y.isnan().any()
