@@ -117,13 +117,17 @@ def test_gamma_takes_torch_pow_with_autograd_and_is_the_identity_at_one():
 
 @pytest.mark.parametrize("photons", [5.0, 40.0, 134.0])
 @pytest.mark.parametrize("copies", [1, 3])
-def test_shot_counts_from_the_direct_table_equal_the_guided_search(photons, copies):
-    """Four samples sharing a photon count read the direct per-bucket table; one sample alone
-    takes the guided search. A sample's counts depend on its seed only: the same either way."""
+@pytest.mark.parametrize("off_grid", [False, True])
+def test_shot_counts_from_the_direct_table_equal_the_guided_search(photons, copies, off_grid):
+    """Four samples sharing a photon count are drawn as one run from the direct per-bucket
+    table (each sample alone, when one of them is off the 8-bit grid); one sample alone takes
+    the guided search. A sample's counts depend on its seed only: the same either way."""
     x = (torch.rand(4, 1, 64, 64, generator=torch.Generator().manual_seed(7)) * 255).round()
     x = x / 255
     x[:, :, :4] = 0  # black (rate 0) and white rows
     x[:, :, 4:8] = 1
+    if off_grid:
+        x[2, 0, 10, 10] = 0.5001
     seeds = torch.tensor([3, 4, 5, 6])
     together = poisson_scaled(x, torch.full((4,), photons), seeds, copies=copies)
     for i in range(4):

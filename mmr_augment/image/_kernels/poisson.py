@@ -15,7 +15,8 @@ same law; samples off that grid keep NumPy's sampler and its stream. Where at le
 :data:`SHARED` samples of a batch share a photon count, most counts come straight from a table
 of :data:`BUCKETS` uniform buckets per grey level (:func:`_bucket_counts`, 1 MB, cached per
 photon count; the rest step up from their bucket's bound): the same counts, 8-10% less time
-per sample (about 8 ms to build a table once).
+per sample (about 8 ms to build a table once), and runs of such samples go through the same
+NumPy calls (:func:`_draw_run`), which lets the pool's two threads run 1.2-1.4x faster.
 """
 
 from __future__ import annotations
@@ -88,6 +89,7 @@ LEVELS = 255  # rates on the grid photons * j / 255 (8-bit images) come straight
 TABLE_PHOTONS = 300.0  # above this many photons at full scale: NumPy's sampler per element
 BUCKETS = 2048  # uniform buckets per grey level of the direct table (a power of 2)
 SHARED = 4  # samples of a batch with one photon count that pay for its direct table
+RUN_VALUES = 1 << 18  # values per run of samples drawn in the same NumPy calls
 
 
 @lru_cache(maxsize=64)
@@ -206,6 +208,33 @@ def _draw_levels(x: np.ndarray, photons: float, seed: int, stream: int, out: np.
     out[:] = count
 
 
+def _draw_run(x: np.ndarray, photons: float, seeds: list[int], stream: int,
+              out: np.ndarray) -> bool:
+    """:func:`_draw_levels` with ``direct`` for a run of samples ``x`` ``(n, ...)`` sharing
+    ``photons`` (at most :data:`TABLE_PHOTONS`), in a few NumPy calls for the whole run (one
+    generator per sample still draws its uniforms): each call hands the GIL between the pool's
+    threads, so per-sample calls kept two threads from going much faster than one. The same
+    counts. ``False`` (nothing written) when a rate lies off the 8-bit grid: the caller then
+    draws each sample by :func:`_draw_levels`."""
+    n = len(x)
+    x = x.reshape(n, -1)
+    u = np.empty((n, out[0].size // x.shape[1], x.shape[1]))
+    rate_of, cdf, _, width = _level_tables(photons, x.dtype.name)
+    level = np.clip(np.rint(x * x.dtype.type(LEVELS)), 0, LEVELS).astype(np.intp)
+    if (x * x.dtype.type(photons) != rate_of[level].astype(x.dtype)).any():
+        return False
+    for i, seed in enumerate(seeds):
+        u[i] = np.random.default_rng([seed, stream]).random(u.shape[1:])
+    first = level[:, None, :] * BUCKETS
+    count = _bucket_counts(photons, x.dtype.name)[first + (u * BUCKETS).astype(np.intp)]
+    count = count.astype(np.intp).reshape(-1)
+    near = np.flatnonzero(count < 0)
+    row = np.broadcast_to(level[:, None, :] * width, u.shape).reshape(-1)[near]
+    count[near] = _step_up(cdf, width, row, -1 - count[near], u.reshape(-1)[near])
+    out[...] = count.reshape(out.shape)
+    return True
+
+
 def _to_unit(counts: np.ndarray, photons: float) -> None:
     """``counts / photons`` clamped to ``[0, 1]``, in place: the values of torch's ``div_`` by
     the photons in the counts' dtype and ``clamp_(0, 1)`` (both exact IEEE operations)."""
@@ -228,11 +257,23 @@ def poisson_scaled_cpu(samples: torch.Tensor, photons: torch.Tensor, seeds: torc
     jobs = [(array[i], photons_list[i], seeds_list[i], stream, target[i],
              photons_list[i] in shared) for i in range(len(seeds_list))]
 
+    per_run = max(1, RUN_VALUES // max(1, target[0].size))
+
     def draw_slice(start: int, stop: int) -> None:
-        for job in jobs[start:stop]:
-            _draw_levels(*job)
+        i = start
+        while i < stop:  # runs of samples sharing a tabled photon count, or one sample
+            p = photons_list[i]
+            end = i + 1
+            while (end < stop and end - i < per_run and photons_list[end] == p and p in shared
+                   and p <= TABLE_PHOTONS):
+                end += 1
+            if end - i == 1 or not _draw_run(array[i:end], p, seeds_list[i:end], stream,
+                                             target[i:end]):
+                for job in jobs[i:end]:
+                    _draw_levels(*job)
             if unit:
-                _to_unit(job[4], job[1])
+                _to_unit(target[i:end], p)
+            i = end
 
     run_in_slices(draw_slice, len(jobs))
     return out
