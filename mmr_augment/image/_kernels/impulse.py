@@ -97,8 +97,6 @@ def _one(x: np.ndarray, y: np.ndarray, seed: int, stream: int, per_unit: int,
     keep, add = keep[kind], add[kind]
     for row in rows:  # one channel, or all channels of a pixel hit at once
         row[where] = row[where] * keep + add
-    clamp_unit(y)
-
 
 
 def salt_and_pepper(x: torch.Tensor, seeds: torch.Tensor, tables: list, per_channel: bool,
@@ -126,7 +124,13 @@ def salt_and_pepper(x: torch.Tensor, seeds: torch.Tensor, tables: list, per_chan
              for t in tables}  # once per distinct table
     jobs = [(src[i], out[i], seeds_list[i], stream, per_unit, *ready[id(tables[i])])
             for i in range(len(out))]
-    run_in_slices(lambda start, stop: [_one(*job) for job in jobs[start:stop]], len(jobs))
+
+    def work(start: int, stop: int) -> None:
+        for job in jobs[start:stop]:
+            _one(*job)
+        clamp_unit(out[start:stop])  # once per slice: each NumPy call hands the GIL over
+
+    run_in_slices(work, len(jobs))
     return y.to(x.device, non_blocking=True)
 
 

@@ -3,7 +3,8 @@
 Work handed to the pool should not follow a torch op that runs in parallel: such an op opens an
 OpenMP region, and afterwards OpenMP's idle worker spin-waits for a while on a core the pool's
 threads need (JPEG coded 1.8x slower right after a parallel ``torch.aminmax`` of its batch, on
-two cores). :func:`value_span` is the range check the image ops run first, done on the pool.
+two cores). :func:`value_span` is the range check of the ops that work here (``on_pool``),
+done on the pool too.
 """
 
 from __future__ import annotations
