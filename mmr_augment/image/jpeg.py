@@ -41,6 +41,8 @@ class JPEG(ImagePerturbation):
     """
 
     family = "jpeg"
+    clamps_output = True  # 8-bit codec output / 255; kornia's codec output is clamped here
+    on_pool = True
     severity_table = {"quality": (50, 30, 15, 10, 7)}
 
     def __init__(self, quality=(10, 70), *, differentiable: bool = False, p: float = 1.0,
@@ -59,4 +61,4 @@ class JPEG(ImagePerturbation):
         coded = jpeg_codec_differentiable(rgb.contiguous(), quality)
         if channels == 1:
             coded = coded.mean(dim=1, keepdim=True)
-        return coded.to(x.dtype)
+        return coded.to(x.dtype).clamp(0.0, 1.0)

@@ -160,6 +160,8 @@ class PoissonNoise(ImagePerturbation):
     """
 
     family = "poisson_noise"
+    clamps_output = True
+    on_pool = True
     severity_table = {"photons": (60, 25, 18, 10, 5)}
 
     def __init__(self, photons=(5.0, 60.0), read_std=0.0, *, grey_as_rgb: bool = False,
@@ -173,16 +175,20 @@ class PoissonNoise(ImagePerturbation):
         return {**super()._sample(batch_size, generator), "seed": draw_seeds(batch_size, generator)}
 
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
-        photons = params["photons"].to(x.device).view(-1, 1, 1, 1)
-        photons = photons.to(x.dtype)
         rgb = self.grey_as_rgb and x.shape[1] == 1
-        y = poisson_scaled(x, params["photons"], params["seed"], stream=0,
-                           copies=3 if rgb else 1).div_(photons)
+        copies = 3 if rgb else 1
         # CPU params: skip drawing read noise that is all zero (while tracing, add zeros: same)
-        if torch.compiler.is_compiling() or params["read_std"].any():
-            read = normal(params["seed"], tuple(y.shape[1:]), x.device, stream=2).to(x.dtype)
-            y = y + per_sample(params["read_std"], x) * read
-        return rgb_round_trip(y) if rgb else y
+        if not (torch.compiler.is_compiling() or params["read_std"].any()):
+            # divided and clamped in the kernel's slices: no torch pass after the pool's draw
+            y = poisson_scaled(x, params["photons"], params["seed"], stream=0, copies=copies,
+                               unit=True)
+            return rgb_round_trip(y).clamp_(0.0, 1.0) if rgb else y
+        photons = params["photons"].to(x.device).view(-1, 1, 1, 1)
+        y = poisson_scaled(x, params["photons"], params["seed"], stream=0,
+                           copies=copies).div_(photons.to(x.dtype))
+        read = normal(params["seed"], tuple(y.shape[1:]), x.device, stream=2).to(x.dtype)
+        y = y + per_sample(params["read_std"], x) * read
+        return (rgb_round_trip(y) if rgb else y).clamp_(0.0, 1.0)
 
 
 class SpeckleNoise(ImagePerturbation):
@@ -249,6 +255,8 @@ class ImpulseNoise(ImagePerturbation):
     """
 
     family = "impulse_noise"
+    clamps_output = True  # in the kernel's slices, on the pool
+    on_pool = True
     severity_table = {"amount": (0.01, 0.03, 0.06, 0.09, 0.17)}
 
     def __init__(self, amount=(0.01, 0.1), salt_ratio=0.5, *, channels: str = "joint",

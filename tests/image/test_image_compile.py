@@ -80,7 +80,8 @@ def test_gate_patterns_and_one_of_choices_share_one_graph():
     x = batch(0, b=6)
     for seed in range(4):  # different gates and choices every time
         params = op.sample(len(x), seed)
-        torch.testing.assert_close(compiled(x, params), op.apply(x, params), rtol=0, atol=0)
+        # same kernels, but for Gamma: torch.pow traced, NumPy's exp(gamma * log x) in eager
+        torch.testing.assert_close(compiled(x, params), op.apply(x, params), rtol=0, atol=2e-7)
     assert backend.graphs == 1
 
 

@@ -20,7 +20,7 @@ import sys
 import numpy as np
 import torch
 
-from .threads import run_in_slices
+from .threads import clamp_unit, run_in_slices
 
 SCALE = 2**32
 _SHIFT = 22  # the lookup table has one entry per 2**22-wide bucket of r: 1,024 entries
@@ -103,7 +103,7 @@ def salt_and_pepper(x: torch.Tensor, seeds: torch.Tensor, tables: list, per_chan
                     stream: int = 0) -> torch.Tensor:
     """A copy of ``x`` ``(B, C, H, W)`` with sample ``i``'s hit units set by ``tables[i]``
     (an :func:`outcome_table`) from ``seeds[i]``: each channel its own unit with
-    ``per_channel``, else a pixel hit in all its channels at once.
+    ``per_channel``, else a pixel hit in all its channels at once; clamped to ``[0, 1]``.
 
     Example:
         >>> table = outcome_table(0.1, 0.5, 1, (1.0,))
@@ -124,7 +124,13 @@ def salt_and_pepper(x: torch.Tensor, seeds: torch.Tensor, tables: list, per_chan
              for t in tables}  # once per distinct table
     jobs = [(src[i], out[i], seeds_list[i], stream, per_unit, *ready[id(tables[i])])
             for i in range(len(out))]
-    run_in_slices(lambda start, stop: [_one(*job) for job in jobs[start:stop]], len(jobs))
+
+    def work(start: int, stop: int) -> None:
+        for job in jobs[start:stop]:
+            _one(*job)
+        clamp_unit(out[start:stop])  # once per slice: each NumPy call hands the GIL over
+
+    run_in_slices(work, len(jobs))
     return y.to(x.device, non_blocking=True)
 
 

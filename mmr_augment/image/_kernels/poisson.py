@@ -11,18 +11,24 @@ approximation (about as fast, not exact) and ``torch.poisson`` with a per-sample
 Images stored in 8 bits take only 256 rates per photon count. :func:`poisson_scaled` uses that:
 one uniform per pixel through a guide table of the exact Poisson CDF of its grey level (built
 once per photon count and cached), 2-3x faster than ``Generator.poisson`` per element and the
-same law; samples off that grid keep NumPy's sampler and its stream.
+same law; samples off that grid keep NumPy's sampler and its stream. Where at least
+:data:`SHARED` samples of a batch share a photon count, most counts come straight from a table
+of :data:`BUCKETS` uniform buckets per grey level (:func:`_bucket_counts`, 1 MB, cached per
+photon count; the rest step up from their bucket's bound): the same counts, 8-10% less time
+per sample (about 8 ms to build a table once), and runs of such samples go through the same
+NumPy calls (:func:`_draw_run`), which lets the pool's two threads run 1.2-1.4x faster.
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from functools import lru_cache
 
 import numpy as np
 import torch
 
-from .threads import run_in_slices
+from .threads import clamp_unit, run_in_slices
 
 
 def _draw(rate: np.ndarray, seed: int, stream: int) -> np.ndarray:
@@ -81,6 +87,9 @@ def poisson_counts(rate: torch.Tensor, seeds: torch.Tensor, stream: int = 0) -> 
 
 LEVELS = 255  # rates on the grid photons * j / 255 (8-bit images) come straight from tables
 TABLE_PHOTONS = 300.0  # above this many photons at full scale: NumPy's sampler per element
+BUCKETS = 2048  # uniform buckets per grey level of the direct table (a power of 2)
+SHARED = 4  # samples of a batch with one photon count that pay for its direct table
+RUN_VALUES = 1 << 18  # values per run of samples drawn in the same NumPy calls
 
 
 @lru_cache(maxsize=64)
@@ -104,6 +113,27 @@ def _level_tables(photons: float, dtype: str) -> tuple[np.ndarray, np.ndarray, n
     return rate, cdf.numpy().ravel(), guide.numpy().ravel(), width
 
 
+@lru_cache(maxsize=8)
+def _bucket_counts(photons: float, dtype: str) -> np.ndarray:
+    """Per grey level ``j`` and uniform bucket ``[b, b + 1) / BUCKETS``, flat
+    ``(256 * BUCKETS,)`` int16: ``n``, the number of counts whose CDF is at most ``b /
+    BUCKETS``, which is the first count whose CDF exceeds every ``u`` of the bucket, or
+    ``-1 - n`` where a CDF value falls inside the bucket (the count then depends on ``u``, and
+    is ``n`` or above). ``BUCKETS`` is a power of 2: ``floor(u * BUCKETS)`` is exact."""
+    _, cdf, _, width = _level_tables(photons, dtype)
+    # a CDF rounded past 1 (the cumulative sum) is never <= u: into the unused last column
+    scaled = np.minimum(cdf.reshape(LEVELS + 1, width) * BUCKETS, BUCKETS)
+    rows = np.arange(LEVELS + 1)[:, None] * (BUCKETS + 1)
+    size = (LEVELS + 1) * (BUCKETS + 1)
+    at_most = np.bincount((rows + np.ceil(scaled).astype(np.intp)).ravel(), minlength=size)
+    floor = np.floor(scaled)
+    inside = np.zeros(size, bool)
+    inside[(rows + floor.astype(np.intp))[scaled != floor]] = True
+    n = at_most.reshape(LEVELS + 1, -1).cumsum(axis=1)
+    return np.where(inside.reshape(LEVELS + 1, -1), -1 - n, n)[:, :BUCKETS].astype(
+        np.int16).ravel()
+
+
 def _first_above(cdf: np.ndarray, row: np.ndarray, low: np.ndarray, high: int,
                  u: np.ndarray) -> np.ndarray:
     """The first count in ``[low, high]`` whose CDF (``cdf[row + count]``, non-decreasing, 1 at
@@ -118,10 +148,27 @@ def _first_above(cdf: np.ndarray, row: np.ndarray, low: np.ndarray, high: int,
     return low
 
 
-def _draw_levels(x: np.ndarray, photons: float, seed: int, stream: int,
-                 out: np.ndarray) -> None:
+def _step_up(cdf: np.ndarray, width: int, row: np.ndarray, count: np.ndarray,
+             u: np.ndarray) -> np.ndarray:
+    """The first count whose CDF (``cdf[row + count]``) exceeds ``u``, from a ``count`` at or
+    below it: two steps up, the few still short by bisection (u in a bucket whose counts spread
+    wide: the lowest guide bucket starts at count 0, up to 90 steps below a 134-photon white)."""
+    step = np.flatnonzero(cdf[row + count] <= u)
+    for _ in range(2):
+        count[step] += 1
+        step = step[cdf[row[step] + count[step]] <= u[step]]
+    if step.size:
+        count[step] = _first_above(cdf, row[step], count[step] + 1, width - 1, u[step])
+    return count
+
+
+def _draw_levels(x: np.ndarray, photons: float, seed: int, stream: int, out: np.ndarray,
+                 direct: bool = False) -> None:
     """Counts of rate ``x * photons`` into ``out``, ``len(out) // len(x)`` independent copies
-    of them (the same draws as for that many stacked copies of ``x``)."""
+    of them (the same draws as for that many stacked copies of ``x``). ``direct`` reads most
+    counts from the grey level's :func:`_bucket_counts` (made once per photon count, worth it
+    when several samples share it): the same counts, about 2x faster than the guided search.
+    """
     x = x.reshape(-1)
     copies = out.size // x.size
     out = out.reshape(copies, -1)
@@ -146,26 +193,58 @@ def _draw_levels(x: np.ndarray, photons: float, seed: int, stream: int,
         extra, rest = off[rest > 0], rest[rest > 0]
     rng = np.random.default_rng([seed, stream])
     u = rng.random(out.shape)
-    count = guide[level * (width + 1) + (u * width).astype(np.intp)].reshape(-1)
-    u, row = u.reshape(-1), np.tile(level * width, copies)
-    # the guide starts at or below the count whose CDF first exceeds u: step up to it, the
-    # few still short after two steps by bisection (u in a bucket whose counts spread wide:
-    # the lowest bucket starts at count 0, up to 90 steps below a 134-photon white)
-    step = np.flatnonzero(cdf[row + count] <= u)
-    for _ in range(2):
-        count[step] += 1
-        step = step[cdf[row[step] + count[step]] <= u[step]]
-    if step.size:
-        count[step] = _first_above(cdf, row[step], count[step] + 1, width - 1, u[step])
+    if direct:  # most u fall in a bucket of one count; the others step up from its bound
+        count = _bucket_counts(photons, x.dtype.name)[
+            level * BUCKETS + (u * BUCKETS).astype(np.intp)].astype(np.intp).reshape(-1)
+        near = np.flatnonzero(count < 0)
+        count[near] = _step_up(cdf, width, np.tile(level * width, copies)[near],
+                               -1 - count[near], u.reshape(-1)[near])
+    else:  # the guide: the first count whose CDF exceeds the start of u's bucket
+        count = _step_up(cdf, width, np.tile(level * width, copies), guide[
+            level * (width + 1) + (u * width).astype(np.intp)].reshape(-1), u.reshape(-1))
     count = count.reshape(out.shape)
     if extra.size:  # Poisson(a) + Poisson(b) is Poisson(a + b): exact off the grid too
         count[:, extra] += rng.poisson(np.broadcast_to(rest, (copies, extra.size)))
     out[:] = count
 
 
+def _draw_run(x: np.ndarray, photons: float, seeds: list[int], stream: int,
+              out: np.ndarray) -> bool:
+    """:func:`_draw_levels` with ``direct`` for a run of samples ``x`` ``(n, ...)`` sharing
+    ``photons`` (at most :data:`TABLE_PHOTONS`), in a few NumPy calls for the whole run (one
+    generator per sample still draws its uniforms): each call hands the GIL between the pool's
+    threads, so per-sample calls kept two threads from going much faster than one. The same
+    counts. ``False`` (nothing written) when a rate lies off the 8-bit grid: the caller then
+    draws each sample by :func:`_draw_levels`."""
+    n = len(x)
+    x = x.reshape(n, -1)
+    u = np.empty((n, out[0].size // x.shape[1], x.shape[1]))
+    rate_of, cdf, _, width = _level_tables(photons, x.dtype.name)
+    level = np.clip(np.rint(x * x.dtype.type(LEVELS)), 0, LEVELS).astype(np.intp)
+    if (x * x.dtype.type(photons) != rate_of[level].astype(x.dtype)).any():
+        return False
+    for i, seed in enumerate(seeds):
+        u[i] = np.random.default_rng([seed, stream]).random(u.shape[1:])
+    first = level[:, None, :] * BUCKETS
+    count = _bucket_counts(photons, x.dtype.name)[first + (u * BUCKETS).astype(np.intp)]
+    count = count.astype(np.intp).reshape(-1)
+    near = np.flatnonzero(count < 0)
+    row = np.broadcast_to(level[:, None, :] * width, u.shape).reshape(-1)[near]
+    count[near] = _step_up(cdf, width, row, -1 - count[near], u.reshape(-1)[near])
+    out[...] = count.reshape(out.shape)
+    return True
+
+
+def _to_unit(counts: np.ndarray, photons: float) -> None:
+    """``counts / photons`` clamped to ``[0, 1]``, in place: the values of torch's ``div_`` by
+    the photons in the counts' dtype and ``clamp_(0, 1)`` (both exact IEEE operations)."""
+    np.divide(counts, counts.dtype.type(photons), out=counts)
+    clamp_unit(counts)
+
+
 @torch.library.custom_op("mmr_augment::poisson_scaled_cpu", mutates_args=())
 def poisson_scaled_cpu(samples: torch.Tensor, photons: torch.Tensor, seeds: torch.Tensor,
-                       stream: int, copies: int) -> torch.Tensor:
+                       stream: int, copies: int, unit: bool) -> torch.Tensor:
     """:func:`poisson_scaled` on CPU tensors, one contiguous slice of samples per pool task. A
     custom operator: ``torch.compile`` sees one node, no graph break."""
     photons_list = [float(p) for p in photons.tolist()]
@@ -174,21 +253,40 @@ def poisson_scaled_cpu(samples: torch.Tensor, photons: torch.Tensor, seeds: torc
                       dtype=samples.dtype)
     target = out.numpy()
     seeds_list = [int(s) for s in seeds.tolist()]
-    jobs = [(array[i], photons_list[i], seeds_list[i], stream, target[i])
-            for i in range(len(seeds_list))]
-    run_in_slices(lambda start, stop: [_draw_levels(*job) for job in jobs[start:stop]],
-                  len(jobs))
+    shared = {p for p, n in Counter(photons_list).items() if n >= SHARED}
+    jobs = [(array[i], photons_list[i], seeds_list[i], stream, target[i],
+             photons_list[i] in shared) for i in range(len(seeds_list))]
+
+    per_run = max(1, RUN_VALUES // max(1, target[0].size))
+
+    def draw_slice(start: int, stop: int) -> None:
+        i = start
+        while i < stop:  # runs of samples sharing a tabled photon count, or one sample
+            p = photons_list[i]
+            end = i + 1
+            while (end < stop and end - i < per_run and photons_list[end] == p and p in shared
+                   and p <= TABLE_PHOTONS):
+                end += 1
+            if end - i == 1 or not _draw_run(array[i:end], p, seeds_list[i:end], stream,
+                                             target[i:end]):
+                for job in jobs[i:end]:
+                    _draw_levels(*job)
+            if unit:
+                _to_unit(target[i:end], p)
+            i = end
+
+    run_in_slices(draw_slice, len(jobs))
     return out
 
 
 @poisson_scaled_cpu.register_fake
 def _(samples: torch.Tensor, photons: torch.Tensor, seeds: torch.Tensor, stream: int,
-      copies: int) -> torch.Tensor:
+      copies: int, unit: bool) -> torch.Tensor:
     return samples.new_empty((samples.shape[0], copies * samples.shape[1], *samples.shape[2:]))
 
 
 def poisson_scaled(x: torch.Tensor, photons: torch.Tensor, seeds: torch.Tensor,
-                   stream: int = 0, copies: int = 1) -> torch.Tensor:
+                   stream: int = 0, copies: int = 1, unit: bool = False) -> torch.Tensor:
     """Exact Poisson counts of rate ``x * photons`` (``x`` ``(B, ...)`` a float image in
     ``[0, 1]``, ``photons`` ``(B,)``; negative rates count 0), noise from one seed per sample.
 
@@ -199,7 +297,9 @@ def poisson_scaled(x: torch.Tensor, photons: torch.Tensor, seeds: torch.Tensor,
     same law. Samples with more photons get :func:`poisson_counts`'s counts. Rows are
     independent: a batch slice gives those samples' counts. ``copies`` draws that many
     independent counts per element, stacked on dimension 1 (``(B, copies * C, ...)``): the
-    counts of ``x`` repeated ``copies`` times there, at one grid lookup per element.
+    counts of ``x`` repeated ``copies`` times there, at one grid lookup per element. ``unit``
+    returns ``counts / photons`` clamped to ``[0, 1]`` instead (the shot-noise image in ``x``'s
+    dtype), computed in the pool's slices: no parallel torch pass after the draw.
 
     Example:
         >>> x = torch.full((2, 4000), 0.5)
@@ -210,5 +310,5 @@ def poisson_scaled(x: torch.Tensor, photons: torch.Tensor, seeds: torch.Tensor,
         (5, 5)
     """
     out = poisson_scaled_cpu(x.detach().cpu().contiguous(), photons.cpu(), seeds.cpu(),
-                             int(stream), int(copies))
+                             int(stream), int(copies), bool(unit))
     return out.to(x.device, non_blocking=True)

@@ -1,0 +1,136 @@
+"""Ops whose work runs on mmr's thread pool keep torch's parallel passes out of their path:
+the range check scans large CPU batches with NumPy on the pool, and JPEG, impulse and shot
+noise clamp in their kernels' slices: the values and errors of the torch passes they replace. Gamma
+runs NumPy's exp(gamma * log x) there, within a stated bound of torch.pow."""
+
+import pytest
+import torch
+
+import mmr_augment as ma
+from mmr_augment.errors import InputError
+from mmr_augment.image._kernels.gamma import gamma_on_pool
+from mmr_augment.image._kernels.poisson import poisson_scaled
+from mmr_augment.image._kernels.threads import OPENMP_GRAIN, value_span
+
+
+def large(seed: int = 0, dtype=torch.float32) -> torch.Tensor:
+    x = torch.rand(8, 1, 64, 72, generator=torch.Generator().manual_seed(seed), dtype=dtype)
+    assert x.numel() >= OPENMP_GRAIN
+    return x
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("layout", ["contiguous", "transposed"])
+def test_value_span_is_aminmax_with_nan_and_inf(dtype, layout):
+    x = large(1, dtype) * 3 - 1
+    if layout == "transposed":
+        x = x.transpose(2, 3)
+    assert value_span(x) == tuple(float(v) for v in torch.aminmax(x))
+    x[5, 0, 7, 3] = float("inf")
+    assert value_span(x)[1] == float("inf")
+    x[2, 0, 1, 1] = float("nan")
+    low, high = value_span(x)
+    assert low != low and high != high  # NaN, as aminmax gives it
+
+
+def test_range_check_of_a_large_cpu_batch_runs_no_torch_reduction(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("torch.aminmax ran: an OpenMP region before the pool work")
+
+    monkeypatch.setattr(torch, "aminmax", refuse)
+    x = large()
+    assert ma.JPEG(quality=50).apply(x, ma.JPEG(quality=50).sample(8, 0)).shape == x.shape
+    assert all(ma.REGISTRY[name].on_pool for name in ("JPEG", "ImpulseNoise", "PoissonNoise",
+                                                      "Gamma"))
+    with pytest.raises(InputError, match=r"image values span \[0, 255\], outside value_range"):
+        ma.check_image(torch.cat([x[:7], torch.full_like(x[:1], 255.0), x[:1] * 0]), "op",
+                       (0.0, 1.0), on_pool=True)
+    x[3, 0, 5, 5] = float("nan")
+    with pytest.raises(InputError, match="NaN or Inf"):
+        ma.check_image(x, "op", (0.0, 1.0), on_pool=True)
+
+
+@pytest.mark.parametrize("copies", [1, 3])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_shot_noise_divided_and_clamped_in_the_kernel_equals_the_torch_passes(copies, dtype):
+    x = (large(2, dtype) * 255).round() / 255
+    x[1] = torch.rand(1, 64, 72, dtype=dtype)  # off the 8-bit grid: NumPy's sampler
+    photons = torch.tensor([5.0, 18.0, 60.0, 400.0, 0.5, 25.0, 10.0, 7.3], dtype=torch.float64)
+    seeds = torch.arange(8) + 40
+    counts = poisson_scaled(x, photons, seeds, copies=copies)
+    expected = counts.div_(photons.view(-1, 1, 1, 1).to(dtype)).clamp_(0.0, 1.0)
+    got = poisson_scaled(x, photons, seeds, copies=copies, unit=True)
+    assert got.dtype == dtype and torch.equal(got, expected)
+    one = poisson_scaled(x[:1], photons[:1], seeds[:1], copies=copies, unit=True)
+    assert torch.equal(one, expected[:1])  # a batch of one divides as torch does too
+
+
+@pytest.mark.parametrize("channels", ["joint", "independent"])
+def test_impulse_noise_clamps_in_its_slices(channels):
+    op = ma.ImpulseNoise(amount=0.2, channels=channels)
+    x = large(3) * 1.6 - 0.3
+    with ma.clamp_out_of_range():
+        y = op.apply(x, op.sample(8, 0))
+    assert y.min() >= 0 and y.max() <= 1
+    # untouched pixels (80%, or 51% = 0.8 ** 3 of the grey pixels' RGB copies) and hits that
+    # a clamp undoes come back as the clamped input
+    kept = (y == x.clamp(0, 1)).float().mean()
+    assert 0.8 < kept < 0.87 if channels == "joint" else 0.55 < kept < 0.67
+
+
+def test_poisson_with_read_noise_and_rgb_round_trip_stays_clamped():
+    x = large(4)
+    for op in (ma.PoissonNoise(photons=5, read_std=0.2),
+               ma.PoissonNoise(photons=5, read_std=0.2, grey_as_rgb=True),
+               ma.PoissonNoise(photons=5, grey_as_rgb=True)):
+        y = op.apply(x, op.sample(8, 1))
+        assert y.min() == 0 and y.max() == 1
+
+
+@pytest.mark.parametrize("gamma", [0.001, 0.4, 0.7, 1.1, 1.6, 2.0, 100.0])
+def test_gamma_on_the_pool_is_within_its_stated_bound_of_torch_pow(gamma):
+    x = torch.rand(4, 1, 512, 512, generator=torch.Generator().manual_seed(5))
+    x[0, 0, 0, :4] = torch.tensor([0.0, 1.0, 1e-45, 1e-38])
+    exponents = torch.full((4,), gamma, dtype=torch.float64)
+    got = gamma_on_pool(x, exponents, torch.empty_like(x))
+    expected = torch.pow(x, torch.tensor(gamma, dtype=torch.float32))
+    assert (got - expected).abs().max() <= 1.8e-7
+    assert got[0, 0, 0, 0] == 0 and got[0, 0, 0, 1] == 1
+    wide = gamma_on_pool(x.double(), exponents, torch.empty_like(x, dtype=torch.float64))
+    assert (wide - torch.pow(x.double(), gamma)).abs().max() <= 3e-16
+
+
+def test_gamma_takes_torch_pow_with_autograd_and_is_the_identity_at_one():
+    x = large(6)
+    op = ma.Gamma(gamma=(0.5, 2.0))
+    params = op.sample(8, 0)
+    exponent = params["gamma"].float().view(-1, 1, 1, 1)
+    assert torch.equal(op.apply(x.requires_grad_(), params), x.detach() ** exponent)
+    assert torch.equal(ma.Gamma(gamma=1.0)(x.detach(), generator=0), x.detach())
+    with ma.clamp_out_of_range():
+        wide = x.detach() * 2 - 0.5
+        assert torch.equal(ma.Gamma(gamma=1.0)(wide, generator=0), wide.clamp(0, 1))
+    with ma.clamp_out_of_range():  # clamped first on both paths: no NaN from negative input
+        y = op.apply(x.detach() * 2 - 0.5, params)
+    assert torch.equal(y == 0, x.detach() <= 0.25) and not y.isnan().any()
+
+
+@pytest.mark.parametrize("photons", [5.0, 40.0, 134.0])
+@pytest.mark.parametrize("copies", [1, 3])
+@pytest.mark.parametrize("off_grid", [False, True])
+def test_shot_counts_from_the_direct_table_equal_the_guided_search(photons, copies, off_grid):
+    """Four samples sharing a photon count are drawn as one run from the direct per-bucket
+    table (each sample alone, when one of them is off the 8-bit grid); one sample alone takes
+    the guided search. A sample's counts depend on its seed only: the same either way."""
+    x = (torch.rand(4, 1, 64, 64, generator=torch.Generator().manual_seed(7)) * 255).round()
+    x = x / 255
+    x[:, :, :4] = 0  # black (rate 0) and white rows
+    x[:, :, 4:8] = 1
+    if off_grid:
+        x[2, 0, 10, 10] = 0.5001
+    seeds = torch.tensor([3, 4, 5, 6])
+    together = poisson_scaled(x, torch.full((4,), photons), seeds, copies=copies)
+    for i in range(4):
+        alone = poisson_scaled(x[i:i + 1], torch.full((1,), photons), seeds[i:i + 1],
+                               copies=copies)
+        assert torch.equal(alone[0], together[i])
