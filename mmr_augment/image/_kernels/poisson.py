@@ -177,7 +177,7 @@ def _draw_levels(x: np.ndarray, photons: float, seed: int, stream: int, out: np.
         out[:] = _draw(np.clip(np.broadcast_to(rate, out.shape), 0.0, 2.0**50), seed, stream)
         return
     rate_of, cdf, guide, width = _level_tables(photons, x.dtype.name)
-    level = np.clip(np.rint(x * x.dtype.type(LEVELS)), 0, LEVELS).astype(np.intp)
+    level = _grid_levels(x)
     off = np.flatnonzero(rate != rate_of[level].astype(x.dtype))  # none on an 8-bit image
     if off.size > x.size // 4:  # not an 8-bit image: NumPy's sampler is faster
         out[:] = _draw(np.clip(np.broadcast_to(rate, out.shape), 0.0, 2.0**50), seed, stream)
@@ -193,12 +193,8 @@ def _draw_levels(x: np.ndarray, photons: float, seed: int, stream: int, out: np.
         extra, rest = off[rest > 0], rest[rest > 0]
     rng = np.random.default_rng([seed, stream])
     u = rng.random(out.shape)
-    if direct:  # most u fall in a bucket of one count; the others step up from its bound
-        count = _bucket_counts(photons, x.dtype.name)[
-            level * BUCKETS + (u * BUCKETS).astype(np.intp)].astype(np.intp).reshape(-1)
-        near = np.flatnonzero(count < 0)
-        count[near] = _step_up(cdf, width, np.tile(level * width, copies)[near],
-                               -1 - count[near], u.reshape(-1)[near])
+    if direct:
+        count = _table_counts(photons, x.dtype.name, level, u)
     else:  # the guide: the first count whose CDF exceeds the start of u's bucket
         count = _step_up(cdf, width, np.tile(level * width, copies), guide[
             level * (width + 1) + (u * width).astype(np.intp)].reshape(-1), u.reshape(-1))
@@ -219,20 +215,32 @@ def _draw_run(x: np.ndarray, photons: float, seeds: list[int], stream: int,
     n = len(x)
     x = x.reshape(n, -1)
     u = np.empty((n, out[0].size // x.shape[1], x.shape[1]))
-    rate_of, cdf, _, width = _level_tables(photons, x.dtype.name)
-    level = np.clip(np.rint(x * x.dtype.type(LEVELS)), 0, LEVELS).astype(np.intp)
+    rate_of = _level_tables(photons, x.dtype.name)[0]
+    level = _grid_levels(x)
     if (x * x.dtype.type(photons) != rate_of[level].astype(x.dtype)).any():
         return False
     for i, seed in enumerate(seeds):
         u[i] = np.random.default_rng([seed, stream]).random(u.shape[1:])
-    first = level[:, None, :] * BUCKETS
-    count = _bucket_counts(photons, x.dtype.name)[first + (u * BUCKETS).astype(np.intp)]
-    count = count.astype(np.intp).reshape(-1)
-    near = np.flatnonzero(count < 0)
-    row = np.broadcast_to(level[:, None, :] * width, u.shape).reshape(-1)[near]
-    count[near] = _step_up(cdf, width, row, -1 - count[near], u.reshape(-1)[near])
-    out[...] = count.reshape(out.shape)
+    out[...] = _table_counts(photons, x.dtype.name, level[:, None, :], u).reshape(out.shape)
     return True
+
+
+def _grid_levels(x: np.ndarray) -> np.ndarray:
+    """Each value's nearest grey level ``0..LEVELS`` of the 8-bit grid."""
+    return np.clip(np.rint(x * x.dtype.type(LEVELS)), 0, LEVELS).astype(np.intp)
+
+
+def _table_counts(photons: float, dtype: str, level: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """The counts (flat) of uniforms ``u`` at grey levels ``level`` (broadcast to ``u``'s
+    shape): most u fall in a :func:`_bucket_counts` bucket of one count, the others step up
+    from their bucket's bound."""
+    _, cdf, _, width = _level_tables(photons, dtype)
+    level, u = np.broadcast_to(level, u.shape).reshape(-1), u.reshape(-1)
+    count = _bucket_counts(photons, dtype)[level * BUCKETS + (u * BUCKETS).astype(np.intp)]
+    count = count.astype(np.intp)
+    near = np.flatnonzero(count < 0)
+    count[near] = _step_up(cdf, width, level[near] * width, -1 - count[near], u[near])
+    return count
 
 
 def _to_unit(counts: np.ndarray, photons: float) -> None:
