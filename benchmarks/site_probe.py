@@ -15,14 +15,22 @@ scaled features) on per-film intensity quantiles, noise-per-intensity, radial po
 and gradient statistics, stratified 5-fold cross-validated accuracy (chance 0.5). Anatomy:
 SSIM (kornia, 11-px window) of each restyled film to its source at 64 px.
 
+``--validate`` chooses settings without touching the probe halves: each site's fit half is
+split again, a style fitted on one quarter of A (B's matching quarter as source) restyles B's
+other quarter and vice versa (cross-fitting), and the probe compares A's fit half with B's
+whole restyled fit half.
+
     python benchmarks/site_probe.py /work/shared/data/slake /work/shared/data/vqa_rad
         [--size 256] [--folds 5] [--seed 0] [--search-films 48]
         [--styles raw,tone,all,family] [--family-match 0.5]
+        [--family-pick random] [--family-neighbours 1] [--validate]
 
 Styles: today's ``ScannerStyle.fit`` (tone curve only), the new fit (``stages="all"``) and a
 ``StyleFamily`` (``ScannerStyle.fit_family``: one member per reference film of the fit half,
-drawn per restyled film, each film histogram-matched to its member's quantiles with weight
-``--family-match``).
+picked per restyled film, at random or, ``--family-pick nearest``, the member whose film is
+closest in intensity quantiles (one of ``--family-neighbours``), each film histogram-matched to
+its member's quantiles with weight ``--family-match``; the row says how many members were
+used).
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ import argparse
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import kornia
 import numpy as np
@@ -105,31 +114,74 @@ def halves(films: list[torch.Tensor], seed: int) -> tuple[list, list]:
     return [films[i] for i in order[:half]], [films[i] for i in order[half:]]
 
 
+def fit_style(kind: str, a: list, b: list, ns) -> tuple[Any, str]:
+    """The style of row ``kind`` fitted to reference films ``a`` with ``b`` as source."""
+    if kind == "family":  # one member per reference film, picked per image
+        pick = "" if ns.family_pick == "random" else \
+            f"nearest of {ns.family_neighbours}, "
+        return ScannerStyle.fit_family(torch.stack(a), source=torch.stack(b),
+                                       match=ns.family_match, pick=ns.family_pick,
+                                       neighbours=ns.family_neighbours), \
+            f"style family ({pick}match {ns.family_match:g})"
+    stages, label = {"tone": (("tone",), "today's fit (tone only)"),
+                     "all": ("all", "new fit (all stages)")}[kind]
+    return ScannerStyle.fit(torch.stack(a), source=torch.stack(b), stages=stages,
+                            max_films=ns.search_films), label
+
+
+def restyle(style: Any, films: list, seed: int) -> tuple[list, set]:
+    """``films`` restyled, and the family members used (empty for a single style)."""
+    x = torch.stack(films)
+    params = style.sample(len(films), seed)
+    used = set(style.members_for(x, params).tolist()) if hasattr(style, "members_for") \
+        else set()
+    return list(style.apply(x, params).clamp(0, 1)), used
+
+
+def cross_fit(kind: str, a_fit: list, b_fit: list, ns) -> tuple[list, list, float, str]:
+    """B's fit half restyled by cross-fitting: each half of ``a_fit`` / ``b_fit`` fits a
+    style (B's half as source) that restyles B's other half. Returns the restyled films,
+    their sources (same order), the fit time of both fits and the row label."""
+    a1, a2 = halves(a_fit, ns.seed + 2)
+    b1, b2 = halves(b_fit, ns.seed + 3)
+    restyled, seconds, used = [], 0.0, []
+    for a, b, target in ((a1, b1, b2), (a2, b2, b1)):
+        start = time.perf_counter()
+        style, label = fit_style(kind, a, b, ns)
+        seconds += time.perf_counter() - start
+        films, members = restyle(style, target, ns.seed)
+        restyled += films
+        used.append(f"{len(members)} of {len(a)}")
+    if kind == "family":
+        label += f"; members used {' and '.join(used)}"
+    return restyled, b2 + b1, seconds, label
+
+
 def direction(name_a: str, films_a: list, name_b: str, films_b: list, ns) -> list[str]:
-    """Table rows for restyling B toward A."""
+    """Table rows for restyling B toward A (``ns.validate``: on the fit halves only)."""
     a_fit, a_probe = halves(films_a, ns.seed)
     b_fit, b_held = halves(films_b, ns.seed + 1)
-    held = torch.stack(b_held)
+    if ns.validate:
+        a_probe, b_held = a_fit, b_fit
     raw = probe_accuracy(a_probe, b_held, ns.folds, ns.seed)
     rows = [f"| {name_b} -> {name_a} | raw | {raw:.3f} | 1.000 | 1.000 | - |"]
-    fits = {"tone": ("today's fit (tone only)", ("tone",)), "all": ("new fit (all stages)", "all"),
-            "family": (f"style family (match {ns.family_match:g})", None)}
-    for label, stages in (fits[k] for k in ns.styles.split(",") if k != "raw"):
-        start = time.perf_counter()
-        if stages is None:  # one member per reference film, drawn per image
-            style = ScannerStyle.fit_family(torch.stack(a_fit), source=torch.stack(b_fit),
-                                            match=ns.family_match)
+    for kind in (k for k in ns.styles.split(",") if k != "raw"):
+        if ns.validate:
+            restyled, sources, seconds, label = cross_fit(kind, a_fit, b_fit, ns)
         else:
-            style = ScannerStyle.fit(torch.stack(a_fit), source=torch.stack(b_fit),
-                                     stages=stages, max_films=ns.search_films)
-        seconds = time.perf_counter() - start
-        restyled = list(style(held, generator=ns.seed).clamp(0, 1))
+            start = time.perf_counter()
+            style, label = fit_style(kind, a_fit, b_fit, ns)
+            seconds = time.perf_counter() - start
+            restyled, members = restyle(style, b_held, ns.seed)
+            sources = b_held
+            if kind == "family":
+                label += f"; members used {len(members)} of {len(a_fit)}"
+            if kind == "all":
+                print(f"  fitted {name_b} -> {name_a}: {style.to_config()}", flush=True)
         acc = probe_accuracy(a_probe, restyled, ns.folds, ns.seed)
-        ssim = low_res_ssim(restyled, b_held)
+        ssim = low_res_ssim(restyled, sources)
         rows.append(f"| {name_b} -> {name_a} | {label} | {acc:.3f} | {float(ssim.mean()):.3f} "
                     f"| {float(ssim.min()):.3f} | {seconds:.0f} s |")
-        if stages == "all":
-            print(f"  fitted {name_b} -> {name_a}: {style.to_config()}", flush=True)
     return rows
 
 
@@ -147,6 +199,14 @@ def main() -> None:
     parser.add_argument("--family-match", type=float, default=0.5,
                         help="StyleFamily histogram-matching weight (0.5: chosen by "
                              "cross-fitting on the fit halves only)")
+    parser.add_argument("--family-pick", choices=("random", "nearest"), default="random",
+                        help="StyleFamily member per film: drawn at random, or the film "
+                             "nearest in intensity quantiles")
+    parser.add_argument("--family-neighbours", type=int, default=1,
+                        help="with --family-pick nearest: one of this many nearest members")
+    parser.add_argument("--validate", action="store_true",
+                        help="choose settings without the probe halves: probe each site's "
+                             "fit half against the other's, restyled by cross-fitting")
     ns = parser.parse_args()
     unknown = set(ns.styles.split(",")) - {"raw", "tone", "all", "family"}
     if unknown:
