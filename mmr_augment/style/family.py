@@ -180,6 +180,8 @@ class StyleFamily(ImagePerturbation):
                 or not 1 <= neighbours <= int((self.weights > 0).sum()):
             raise ConfigError(f"StyleFamily: neighbours must be an int from 1 to the number of "
                               f"members of weight > 0, got {neighbours!r}")
+        if pick == "random" and neighbours != 1:
+            raise ConfigError("StyleFamily: neighbours is for pick='nearest' only")
         self.pick, self.neighbours = pick, neighbours
 
     def __len__(self) -> int:

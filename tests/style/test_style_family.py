@@ -74,6 +74,7 @@ def test_family_is_deterministic_under_a_seed_and_replays_by_sample():
     assert torch.equal(fam(x, generator=7), fam(x, generator=7))
     params = fam.sample(6, 7)
     assert params["index"].tolist() == [1, 1, 1, 1, 0, 0]
+    assert torch.equal(fam.members_for(x, params), params["index"])
     assert set(params["members"]) == {"0", "1"}
     y = fam.apply(x, params)
     assert not torch.equal(y, fam(x, generator=8))
@@ -168,17 +169,20 @@ def one_thread():
 
 
 @pytest.mark.skipif(bool(missing("tqdm")), reason="needs the preview extra (tqdm)")
-def test_fit_style_command_writes_a_family(tmp_path, capsys, one_thread):
+@pytest.mark.parametrize("pick", ["random", "nearest"])
+def test_fit_style_command_writes_a_family(tmp_path, capsys, one_thread, pick):
     site = tmp_path / "site"
     site.mkdir()
     for i, film in enumerate(render_studies(torch.arange(3), 32, 0).images):
         write_png(site / f"film{i}.png", film)
     out = tmp_path / "family.yaml"
     assert main(["fit-style", str(site), "--out", str(out), "--size", "0",
-                 "--search-films", "3", "--knots", "9", "--family", "--match", "0.5"]) == 0
+                 "--search-films", "3", "--knots", "9", "--family", "--match", "0.5",
+                 "--pick", pick] + (["--neighbours", "2"] if pick == "nearest" else [])) == 0
     assert "family    3 members, per-image histogram matching" in capsys.readouterr().out
     fam = StyleFamily.from_yaml(out)
     assert len(fam) == 3 and fam.match == 0.5 and fam.name == "family"
+    assert (fam.pick, fam.neighbours) == (pick, 2 if pick == "nearest" else 1)
 
 
 def _levels(*values: float) -> torch.Tensor:
@@ -251,3 +255,5 @@ def test_nearest_errors_name_the_fix():
     for bad in (0, 5, 1.5, True):
         with pytest.raises(ConfigError, match="neighbours must be an int"):
             _graded(pick="nearest", neighbours=bad)
+    with pytest.raises(ConfigError, match="neighbours is for pick='nearest' only"):
+        _graded(neighbours=2)
