@@ -17,7 +17,8 @@
    tokenizer, no pretraining): VQA-RAD fit / hold-out,
    SLAKE train / validate. ``best.pt`` is chosen on validation only.
 4. **Evaluation.** ``evaluate_vqa`` on each test split: clean, every image family and every
-   meaning-preserving text family at the setting's severities, and both together; and
+   meaning-preserving text family at the setting's severities, and both together; each
+   question with its image absent and with another test image (``image_ablation``); and
    cross-dataset: the SLAKE model on VQA-RAD's comparable closed yes/no test questions and the
    reverse (``comparable_yes_no``). The floor is scored clean and cross-dataset only where the
    setting says so (``perturb_floor``; the CPU setting, to fit its time).
@@ -310,9 +311,12 @@ def seed_summary(test: dict[str, Any], cross: dict[str, Any]) -> dict[str, Any]:
     """Headline numbers of one fine-tuned model (one seed, one benchmark)."""
     p = test.get("perturbed") or {}
     both = p.get("both") or {}
+    ablation = test.get("image_ablation") or {}
     return {"clean_overall": test["clean"]["overall"]["accuracy"],
             "clean_closed": test["clean"]["closed"]["accuracy"],
             "clean_open": test["clean"]["open"]["accuracy"],
+            "image_absent": (ablation.get("absent") or {}).get("overall"),
+            "image_shuffled": (ablation.get("shuffled") or {}).get("overall"),
             "perturbed_mean": p.get("mean_all"),
             "perturbed_worst": (p.get("worst") or {}).get("mean"),
             "worst_family": (p.get("worst") or {}).get("family"),
@@ -321,8 +325,8 @@ def seed_summary(test: dict[str, Any], cross: dict[str, Any]) -> dict[str, Any]:
             "families": {n: f["mean"] for n, f in p.get("families", {}).items()}}
 
 
-METRICS = ("clean_overall", "clean_closed", "clean_open", "perturbed_mean", "perturbed_worst",
-           "both", "cross")
+METRICS = ("clean_overall", "clean_closed", "clean_open", "image_absent", "image_shuffled",
+           "perturbed_mean", "perturbed_worst", "both", "cross")
 
 
 def _stats(values: list[float | None]) -> dict[str, Any]:
@@ -372,8 +376,8 @@ def _cell(stat: dict[str, Any]) -> str:
 
 def markdown_table(summary: dict[str, Any]) -> str:
     """Accuracy (%) mean ± std over seeds per benchmark and model."""
-    heads = ("clean overall", "clean closed", "clean open", "perturbed mean", "perturbed worst",
-             "image+text", "cross-dataset")
+    heads = ("clean overall", "clean closed", "clean open", "image absent", "image shuffled",
+             "perturbed mean", "perturbed worst", "image+text", "cross-dataset")
     lines = ["| benchmark | model | " + " | ".join(heads) + " |",
              "|---|---|" + "---:|" * len(heads)]
     for dataset, entry in summary.items():
@@ -398,7 +402,9 @@ def report_markdown(summary: dict[str, Any], meta: dict[str, Any]) -> str:
              f"{meta['corpus']['images']['vqa_rad']} VQA-RAD images (its fit part) and "
              f"{meta['corpus']['images']['slake']} SLAKE training images.", "",
              "Accuracy in %, mean ± std over seeds. Perturbed: mean over families (each the mean "
-             "over severities) and the worst family; image+text: both perturbed at once; "
+             "over severities) and the worst family; image absent / shuffled: clean questions "
+             "with no image or another test image (how much the answers use the image); "
+             "image+text: both perturbed at once; "
              f"cross-dataset: the other benchmark's {YES_NO_RULE}.", "",
              markdown_table(summary)]
     for dataset, entry in summary.items():

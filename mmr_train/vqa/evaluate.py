@@ -10,6 +10,10 @@ as in its own run. A text family that changes none of the questions at any sever
 section shuffling: a question has one sentence and no sections) is skipped and listed with the
 reason. The mean over all scored families (mean over severities first) and the worst family
 are the headline. ``policy``: one more condition under a user policy file, as configured.
+``image_ablation``: how much the answers depend on the image at all, the "blind" baselines of
+the VQA literature: every question scored with its image absent (the backbone's
+missing-image tokens) and with another image of the same set (images permuted without a fixed
+point, seeded). A model that answers from the question alone scores the same on all three.
 
 Speed: each distinct image is encoded once per condition and each question once; clean
 question tokens are reused under image perturbations and clean image tokens under text ones,
@@ -145,6 +149,7 @@ def evaluate_vqa(run: str | Path, rows: Sequence[VQARow], out: str | Path | None
     xray_rows = [r for r in rows if r.modality == "x-ray"]
     xray = _Scorer(model, tokenizer, vocab, xray_rows, batch_size) if xray_rows else None
     result["clean_xray"] = _summary(xray.score()) if xray is not None else None
+    result["image_ablation"] = image_ablation(clean, seed)
     clock["clean"] = time.perf_counter()
     families = _select(perturbations)
     if families:
@@ -161,6 +166,37 @@ def evaluate_vqa(run: str | Path, rows: Sequence[VQARow], out: str | Path | None
 
         write_outputs(result, out)
     return result
+
+
+def image_derangement(n_images: int, seed: int) -> torch.Tensor:
+    """A seeded permutation of ``range(n_images)`` that moves every image (identity for one).
+
+    Example:
+        >>> perm = image_derangement(5, seed=0)
+        >>> sorted(perm.tolist()), bool((perm == torch.arange(5)).any())
+        ([0, 1, 2, 3, 4], False)
+    """
+    if n_images < 2:
+        return torch.arange(n_images)
+    gen = torch.Generator().manual_seed(derive_seed(seed, "image_ablation"))
+    shift = int(torch.randint(1, n_images, (), generator=gen))
+    order = torch.randperm(n_images, generator=gen)
+    perm = torch.empty(n_images, dtype=torch.long)
+    perm[order] = order.roll(-shift)
+    return perm
+
+
+def image_ablation(scorer: _Scorer, seed: int) -> dict[str, Any] | None:
+    """Scores with each question's image absent and with another image of the set
+    (:func:`image_derangement`); None when the set has a single image."""
+    n_images = len(scorer.data.images)
+    if n_images < 2:
+        return None
+    absent = encode_images(scorer.model, scorer.data.images, scorer.bs,
+                           torch.zeros(n_images, dtype=torch.bool))
+    moved = image_derangement(n_images, seed)[scorer.data.image_index]
+    return {"absent": _summary(scorer.score(images=absent)),
+            "shuffled": _summary(scorer.score(image_index=moved))}
 
 
 def _perturbed(clean: _Scorer, xray: _Scorer | None, families: dict[str, VQAFamily],

@@ -64,6 +64,14 @@ def report_markdown(result: dict[str, Any]) -> str:
     for group, cells in c["by"].items():
         lines += ["", f"### Per {group.replace('_', ' ')}", "", "| | accuracy |", "|---|---|"]
         lines += [f"| {v} | {_cell(cell)} |" for v, cell in cells.items()]
+    ablation = result.get("image_ablation")
+    if ablation:
+        lines += ["", "## Without the image", "",
+                  "Each question with its image absent (missing-image tokens) and with another "
+                  "image of this set: a model that answers from the question alone scores the "
+                  "same as clean.", "", "| | overall | closed | open |", "|---|---|---|---|"]
+        lines += [f"| image {k} | {_fmt(v['overall'])} | {_fmt(v['closed'])} | "
+                  f"{_fmt(v['open'])} |" for k, v in ablation.items()]
     if result.get("cross_rule"):
         lines += ["", f"Cross-dataset selection: {result['cross_rule']}."]
     p = result.get("perturbed")
@@ -125,6 +133,8 @@ def headline(result: dict[str, Any]) -> dict[str, float | None]:
     """Flat headline numbers of one evaluation (clean, perturbed mean and worst)."""
     p = result.get("perturbed") or {}
     h = {f"clean {k}": result["clean"][k]["accuracy"] for k in ("overall", "closed", "open")}
+    for kind, cell in (result.get("image_ablation") or {}).items():
+        h[f"image {kind} overall"] = cell["overall"]
     h["perturbed mean"] = p.get("mean_all")
     h["perturbed worst"] = (p.get("worst") or {}).get("mean")
     for name, f in p.get("families", {}).items():

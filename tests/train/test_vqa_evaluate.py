@@ -4,6 +4,7 @@ reports and the comparison helper."""
 import json
 
 import pytest
+import torch
 
 pytest.importorskip("tokenizers", reason="needs the train extra: pip install 'mmr[train]'")
 
@@ -11,7 +12,9 @@ from mmr_augment import GaussianNoise, MultiModalPolicy, Sequential, save_config
 from mmr_augment.errors import ConfigError, InputError
 from mmr_augment.text import Typo
 from mmr_train.vqa import finetune_vqa, toy_vqa_rows
-from mmr_train.vqa.evaluate import evaluate_vqa
+from mmr_train.vqa.evaluate import evaluate_vqa, image_derangement
+from mmr_train.vqa.inputs import QuestionSet
+from mmr_train.vqa.model import load_vqa_run
 from mmr_train.vqa.report import compare_vqa
 
 FAMILIES = ["gaussian_noise", "grid_lines", "typo", "section_shuffle"]
@@ -97,3 +100,38 @@ def test_evaluation_errors(setup):
         evaluate_vqa(run, [])
     with pytest.raises(InputError, match="not a VQA run folder"):
         evaluate_vqa(folder, test)
+
+
+def _accuracy(model, vocab, images, data, present=None):
+    with torch.no_grad():
+        logits = model.answer_logits(model.encode_images(images, present),
+                                     model.encode_texts(data.input_ids, data.attention_mask))
+    return (logits.argmax(1) == data.targets).float().mean().item()
+
+
+def test_image_ablation_scores_no_image_and_another_image(setup, tmp_path):
+    run, test, _ = setup
+    res = evaluate_vqa(run, test, tmp_path / "ev", perturbations="none", seed=3)
+    model, tokenizer, vocab, _ = load_vqa_run(run)
+    data = QuestionSet.build(test, 32, tokenizer, model.backbone.config.model.max_text_length,
+                             vocab)
+    per_question = data.images[data.image_index]
+    moved = data.images[image_derangement(len(data.images), 3)[data.image_index]]
+    assert not torch.equal(moved, per_question)
+    ablation = res["image_ablation"]
+    assert ablation["shuffled"]["overall"] == pytest.approx(_accuracy(model, vocab, moved, data))
+    absent = torch.zeros(len(data), dtype=torch.bool)
+    assert ablation["absent"]["overall"] == pytest.approx(
+        _accuracy(model, vocab, per_question, data, absent))
+    assert ablation["absent"]["questions"] == 6
+    assert "| image shuffled |" in (tmp_path / "ev" / "report.md").read_text()
+    assert evaluate_vqa(run, test[:1], perturbations="none")["image_ablation"] is None
+
+
+@pytest.mark.parametrize("n", [2, 3, 7, 50])
+def test_image_derangement_moves_every_image(n):
+    perm = image_derangement(n, seed=11)
+    assert sorted(perm.tolist()) == list(range(n))
+    assert not (perm == torch.arange(n)).any()
+    assert torch.equal(perm, image_derangement(n, seed=11))
+    assert image_derangement(1, seed=0).tolist() == [0]
