@@ -3,8 +3,12 @@ drawn per image.
 
 A site is not one look: films come from several rooms, sizes and default windowings. A family
 holds members (each a fixed :class:`~mmr_augment.style.ScannerStyle`, optionally with the
-intensity quantiles of the film it was fitted to), draws one member per sample with ``weights``
-and renders each sample with its member; samples sharing a member run as one batch. With
+intensity quantiles of the film it was fitted to), picks one member per sample and renders each
+sample with its member; samples sharing a member run as one batch. ``pick="random"`` draws the
+member with ``weights``; ``pick="nearest"`` takes the member whose quantiles lie closest to the
+image's own (root mean square over the quantiles; with ``neighbours=k``, one of the ``k``
+closest, drawn uniformly), so each image takes the look of a site film that already resembles
+it. With
 ``match > 0`` each rendered image is then histogram-matched to its member's quantiles (the
 image's own intensity CDF, a per-image tone curve like a console's automatic VOI), blended with
 weight ``match``. :meth:`ScannerStyle.fit_family` fits a family from a site's films.
@@ -30,11 +34,31 @@ FAMILY_HEADER = """\
 # A style family for mmr_augment.StyleFamily: one site's spread of looks.
 # Each member is a ScannerStyle config (see a ScannerStyle file for its stages), with an
 # optional `quantiles` list (its film's intensity quantiles at evenly spaced probabilities
-# 0..1) and a `weight`. One member is drawn per image; with match > 0 the rendered image is
-# histogram-matched to its member's quantiles, blended with weight `match`.
+# 0..1) and a `weight`. One member is picked per image (pick: random, by weight, or nearest:
+# one of the `neighbours` members whose quantiles lie closest to the image's own); with
+# match > 0 the rendered image is histogram-matched to its member's quantiles, blended with
+# weight `match`.
 """
 FAMILY_FILES = StyleFiles("scanner", "StyleFamily", FAMILY_HEADER, "members")
 _MEMBER_KEYS = ("style", "quantiles", "weight")
+PICKS = ("random", "nearest")
+
+
+def image_quantiles(x: torch.Tensor, knots: int, pixels: int = 1 << 16) -> torch.Tensor:
+    """``(B, knots)`` float64 intensity quantiles of each image at evenly spaced
+    probabilities in ``[0, 1]``, read from at most about ``pixels`` of its pixels (every k-th).
+
+    Example:
+        >>> image_quantiles(torch.linspace(0, 1, 101).view(1, 1, 1, 101), 3).tolist()
+        [[0.0, 0.5, 1.0]]
+    """
+    flat = x.detach().reshape(x.shape[0], -1)
+    flat = flat[:, ::max(1, flat.shape[1] // pixels)].to(torch.float64).sort(1).values
+    n = flat.shape[1]
+    position = torch.linspace(0.0, 1.0, knots, dtype=torch.float64, device=flat.device) * (n - 1)
+    lo = position.floor().long()
+    hi = (lo + 1).clamp(max=n - 1)
+    return torch.lerp(flat[:, lo], flat[:, hi], position - lo)
 
 
 def matching_curves(x: torch.Tensor, quantiles: torch.Tensor, pixels: int = 1 << 16
@@ -102,6 +126,10 @@ class StyleFamily(ImagePerturbation):
         description: free text, kept in the config.
         match: weight in ``[0, 1]`` of the per-image histogram matching to the member's
             quantiles (every member then needs quantiles of one length).
+        pick: ``"random"`` (drawn with the weights) or ``"nearest"`` (the member whose
+            quantiles are closest to the image's; members of weight 0 are never picked).
+        neighbours: with ``pick="nearest"``, one of this many closest members, drawn
+            uniformly per image (1: the nearest).
         p: probability that a sample is styled.
         value_range: the images' value range.
 
@@ -117,8 +145,8 @@ class StyleFamily(ImagePerturbation):
     family = "scanner_style"
 
     def __init__(self, members: Sequence[Mapping[str, Any]], name: str = "family",
-                 description: str = "", match: float = 0.0, *, p: float = 1.0,
-                 value_range=(0.0, 1.0)) -> None:
+                 description: str = "", match: float = 0.0, pick: str = "random",
+                 neighbours: int = 1, *, p: float = 1.0, value_range=(0.0, 1.0)) -> None:
         super().__init__(p=p, value_range=value_range)
         if not isinstance(name, str) or not isinstance(description, str):
             raise ConfigError("StyleFamily: name and description must be strings")
@@ -144,12 +172,27 @@ class StyleFamily(ImagePerturbation):
             self.quantiles = torch.tensor(given, dtype=torch.float64)
         if self.match > 0 and self.quantiles is None:
             raise ConfigError("StyleFamily: match > 0 needs every member's quantiles")
+        if pick not in PICKS:
+            raise ConfigError(f"StyleFamily: pick must be one of {list(PICKS)}, got {pick!r}")
+        if pick == "nearest" and self.quantiles is None:
+            raise ConfigError("StyleFamily: pick='nearest' needs every member's quantiles")
+        if isinstance(neighbours, bool) or not isinstance(neighbours, int) \
+                or not 1 <= neighbours <= int((self.weights > 0).sum()):
+            raise ConfigError(f"StyleFamily: neighbours must be an int from 1 to the number of "
+                              f"members of weight > 0, got {neighbours!r}")
+        if pick == "random" and neighbours != 1:
+            raise ConfigError("StyleFamily: neighbours is for pick='nearest' only")
+        self.pick, self.neighbours = pick, neighbours
 
     def __len__(self) -> int:
         return len(self.styles)
 
     # ------------------------------------------------------------------ contract
     def _sample(self, batch_size: int, generator: torch.Generator) -> Params:
+        if self.pick == "nearest":  # the member depends on the image: every member is sampled
+            rank = torch.randint(self.neighbours, (batch_size,), generator=generator)
+            return {"rank": rank, "members": {str(m): style.sample(batch_size, generator)
+                                              for m, style in enumerate(self.styles)}}
         index = torch.multinomial(self.weights, batch_size, replacement=True,
                                   generator=generator)
         # only the members drawn are sampled (for the whole batch, so slices replay)
@@ -157,8 +200,26 @@ class StyleFamily(ImagePerturbation):
                    for m in index.unique().tolist()}
         return {"index": index, "members": members}
 
+    def members_for(self, x: torch.Tensor, params: Params) -> torch.Tensor:
+        """``(B,)`` the member each image of ``x`` is rendered with under ``params``.
+
+        Example:
+            >>> fam = StyleFamily([{"quantiles": [0.0, 0.2]}, {"quantiles": [0.6, 1.0]}],
+            ...                   pick="nearest")
+            >>> x = torch.stack([torch.full((1, 4, 4), 0.1), torch.full((1, 4, 4), 0.9)])
+            >>> fam.members_for(x, fam.sample(2, 0)).tolist()
+            [0, 1]
+        """
+        if self.pick == "random":
+            return params["index"]
+        distance = torch.cdist(image_quantiles(x, self.quantiles.shape[1]),
+                               self.quantiles.to(x.device))
+        distance = distance.masked_fill((self.weights == 0).to(x.device), float("inf"))
+        order = distance.argsort(dim=1, stable=True)[:, :self.neighbours]
+        return order.gather(1, params["rank"].to(x.device).view(-1, 1)).flatten().cpu()
+
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
-        index, y = params["index"], x
+        index, y = self.members_for(x, params), x
         for key, member in params["members"].items():
             if torch.compiler.is_compiling():  # one graph: the member on all, picked by mask
                 chosen = (index == int(key)).to(x.device).view(-1, 1, 1, 1)
@@ -175,9 +236,15 @@ class StyleFamily(ImagePerturbation):
         return y
 
     def occlusion(self, shape: tuple[int, ...], params: Params) -> torch.Tensor:
-        """``(B, 1, H, W)`` bool: pixels the drawn members' shutters or markers cover."""
+        """``(B, 1, H, W)`` bool: pixels the drawn members' shutters or markers cover (with
+        ``pick="nearest"``, which needs the image to know the member: the union over every
+        member, a superset)."""
         b, h, w = shape[0], shape[-2], shape[-1]
         mask = torch.zeros(b, 1, h, w, dtype=torch.bool)
+        if self.pick == "nearest":
+            for key, member in params["members"].items():
+                mask |= self.styles[int(key)].occlusion(shape, member).cpu()
+            return mask & params["gate"].view(-1, 1, 1, 1)
         for key, member in params["members"].items():
             rows = (params["index"] == int(key)).nonzero().flatten()
             if rows.numel():
@@ -189,7 +256,7 @@ class StyleFamily(ImagePerturbation):
     # ------------------------------------------------------------------ config and files
     def to_config(self) -> dict[str, Any]:
         """Name, description, match and every member (full style config, quantiles,
-        weight), plus any other non-default argument."""
+        weight), plus any other non-default argument (``pick``, ``neighbours``)."""
         members = []
         for i, style in enumerate(self.styles):
             member: dict[str, Any] = {"style": {k: v for k, v in style.to_config().items()
@@ -201,6 +268,8 @@ class StyleFamily(ImagePerturbation):
         cfg = super().to_config()
         full = {"type": cfg.pop("type"), "name": self.name, "description": self.description,
                 "match": self.match, "members": members}
+        if self.pick != "random":
+            full.update(pick=self.pick, neighbours=self.neighbours)
         full.update({k: v for k, v in cfg.items() if k not in full})
         return full
 
@@ -208,7 +277,8 @@ class StyleFamily(ImagePerturbation):
     def from_yaml(cls, path: str | Path) -> StyleFamily:
         """A family from a YAML file written by :meth:`to_yaml`."""
         return cls(**FAMILY_FILES.read_style(path, ["name", "description", "match", "members",
-                                                    "p", "value_range"]))
+                                                    "pick", "neighbours", "p",
+                                                    "value_range"]))
 
     def to_yaml(self, path: str | Path) -> None:
         """Write the full config as a commented YAML file that :meth:`from_yaml` reads back."""

@@ -74,6 +74,7 @@ def test_family_is_deterministic_under_a_seed_and_replays_by_sample():
     assert torch.equal(fam(x, generator=7), fam(x, generator=7))
     params = fam.sample(6, 7)
     assert params["index"].tolist() == [1, 1, 1, 1, 0, 0]
+    assert torch.equal(fam.members_for(x, params), params["index"])
     assert set(params["members"]) == {"0", "1"}
     y = fam.apply(x, params)
     assert not torch.equal(y, fam(x, generator=8))
@@ -168,14 +169,91 @@ def one_thread():
 
 
 @pytest.mark.skipif(bool(missing("tqdm")), reason="needs the preview extra (tqdm)")
-def test_fit_style_command_writes_a_family(tmp_path, capsys, one_thread):
+@pytest.mark.parametrize("pick", ["random", "nearest"])
+def test_fit_style_command_writes_a_family(tmp_path, capsys, one_thread, pick):
     site = tmp_path / "site"
     site.mkdir()
     for i, film in enumerate(render_studies(torch.arange(3), 32, 0).images):
         write_png(site / f"film{i}.png", film)
     out = tmp_path / "family.yaml"
     assert main(["fit-style", str(site), "--out", str(out), "--size", "0",
-                 "--search-films", "3", "--knots", "9", "--family", "--match", "0.5"]) == 0
+                 "--search-films", "3", "--knots", "9", "--family", "--match", "0.5",
+                 "--pick", pick] + (["--neighbours", "2"] if pick == "nearest" else [])) == 0
     assert "family    3 members, per-image histogram matching" in capsys.readouterr().out
     fam = StyleFamily.from_yaml(out)
     assert len(fam) == 3 and fam.match == 0.5 and fam.name == "family"
+    assert (fam.pick, fam.neighbours) == (pick, 2 if pick == "nearest" else 1)
+
+
+def _levels(*values: float) -> torch.Tensor:
+    """16x16 ramps from ``v - 0.1`` to ``v + 0.1``, one per value (clamped to [0, 1])."""
+    ramp = torch.linspace(-0.1, 0.1, 256).view(1, 16, 16)
+    return torch.stack([(v + ramp).clamp(0, 1) for v in values])
+
+
+def _graded(**kwargs) -> StyleFamily:
+    """Members uniform on ``v -+ 0.05`` for v = 0.1, 0.4, 0.7, 0.9 (65 quantiles each)."""
+    return StyleFamily([{"quantiles": torch.linspace(v - 0.05, v + 0.05, 65).tolist()}
+                        for v in (0.1, 0.4, 0.7, 0.9)], **kwargs)
+
+
+def test_nearest_pick_renders_each_image_with_the_closest_member():
+    fam = _graded(pick="nearest", match=1.0)
+    x = _levels(0.05, 0.45, 0.66, 0.95, 0.3)
+    params = fam.sample(5, 0)
+    assert set(params) == {"rank", "members", "gate"} and set(params["members"]) == set("0123")
+    assert fam.members_for(x, params).tolist() == [0, 1, 2, 3, 1]
+    out = fam.apply(x, params)
+    medians = torch.stack([o.median() for o in out])
+    assert torch.allclose(medians, torch.tensor([0.1, 0.4, 0.7, 0.9, 0.4]), atol=0.01)
+    # weight 0 keeps a member from ever being picked: 0.45 then goes to 0.7's member
+    zero = StyleFamily([{**m, "weight": 0.0 if i == 1 else 1.0} for i, m in
+                        enumerate(fam.to_config()["members"])], pick="nearest")
+    assert zero.members_for(x, params).tolist() == [0, 2, 2, 3, 0]
+
+
+def test_nearest_of_k_draws_among_the_k_closest_only():
+    fam = _graded(pick="nearest", neighbours=2, match=0.5)
+    x = _levels(*[0.45] * 400)  # closest 0.4, then 0.7
+    params = fam.sample(400, 3)
+    counts = fam.members_for(x, params).bincount(minlength=4).tolist()
+    assert counts[0] == counts[3] == 0 and min(counts[1:3]) > 150
+    assert torch.equal(fam.apply(x, params), fam.apply(x, params))
+
+
+def test_nearest_family_replays_round_trips_and_keeps_the_default_config(tmp_path):
+    fam = _graded(pick="nearest", neighbours=3, match=0.5, name="graded")
+    x = render_studies(torch.arange(6), 32, 0).images.float()
+    params = fam.sample(6, 7)
+    y = fam.apply(x, params)
+    assert torch.equal(replay(fam.log(params), x), y)
+    rows = torch.tensor([4, 0])
+    assert torch.allclose(fam.apply(x[rows], slice_params(params, rows)), y[rows], atol=1e-6)
+    assert fam.to_config()["pick"] == "nearest" and fam.to_config()["neighbours"] == 3
+    path = tmp_path / "nearest.yaml"
+    fam.to_yaml(path)
+    loaded = StyleFamily.from_yaml(path)
+    assert loaded.to_config() == fam.to_config() == from_config(fam.to_config()).to_config()
+    assert torch.equal(loaded(x, generator=2), fam(x, generator=2))
+    assert "pick" not in _graded(match=0.5).to_config()  # the default writes what it did
+
+
+def test_fit_nearest_family_picks_each_reference_films_own_member(mixture):
+    source, reference = mixture
+    fam = fit_style_family(reference, source=source, knots=17, pick="nearest")
+    assert fam.description.endswith("picked per image: nearest of 1 by quantiles")
+    assert fam.match == 0 and fam.quantiles.shape == (8, 17)
+    assert "tone" in fam.styles[0].stage_config  # match 0: fixed tone curves, as before
+    assert fam.members_for(reference, fam.sample(8, 0)).tolist() == list(range(8))
+
+
+def test_nearest_errors_name_the_fix():
+    with pytest.raises(ConfigError, match="pick must be one of"):
+        _graded(pick="closest")
+    with pytest.raises(ConfigError, match="pick='nearest' needs every member's quantiles"):
+        StyleFamily([{}, {}], pick="nearest")
+    for bad in (0, 5, 1.5, True):
+        with pytest.raises(ConfigError, match="neighbours must be an int"):
+            _graded(pick="nearest", neighbours=bad)
+    with pytest.raises(ConfigError, match="neighbours is for pick='nearest' only"):
+        _graded(neighbours=2)

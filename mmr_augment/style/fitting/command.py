@@ -6,7 +6,8 @@ stage it can (:func:`~mmr_augment.style.fitting.fit_scanner_style`) with a progr
 writes the style YAML and, with ``--report``, the report figure; prints which stages were
 estimated and which were not, and why. ``--family`` writes a ``StyleFamily`` instead: one member
 per film (its own tone, see :func:`~mmr_augment.style.fitting.fit_style_family`) on the fitted
-style's other stages.
+style's other stages; ``--pick nearest`` renders each image with the member whose film is
+closest in intensity quantiles (one of ``--neighbours``) instead of a random one.
 """
 
 from __future__ import annotations
@@ -79,7 +80,8 @@ def run_fit_style(ns: argparse.Namespace) -> int:
         from .family import fit_style_family
 
         family = fit_style_family(reference, source, match=ns.match, base=result.style,
-                                  knots=ns.knots, generator=ns.seed, name=name)
+                                  knots=ns.knots, generator=ns.seed, name=name,
+                                  pick=ns.pick, neighbours=ns.neighbours)
         family.to_yaml(ns.out)
         print(f"  family    {family.description}")
     else:
@@ -113,4 +115,9 @@ def add_fit_style_command(sub: Any) -> None:
     p.add_argument("--match", type=float, default=0.0,
                    help="with --family: per-image histogram matching weight (0: fixed per-film "
                         "tone curves)")
+    p.add_argument("--pick", choices=("random", "nearest"), default="random",
+                   help="with --family: member per image drawn at random, or the one whose "
+                        "film is nearest in intensity quantiles")
+    p.add_argument("--neighbours", type=int, default=1,
+                   help="with --pick nearest: one of this many nearest members per image")
     p.set_defaults(func=run_fit_style)

@@ -8,6 +8,10 @@ tone:
   ``base``'s stages before the tone curve) onto that one film (``ScannerStyle.fit`` per film);
 - ``match>0``: that film's intensity quantiles; at apply time each image's own histogram is
   matched onto them (weight ``match``), so the member adapts to whatever it restyles.
+
+``pick="nearest"`` (quantiles are then kept whatever ``match``) renders each image with the
+member whose film's quantiles lie closest to the image's own, or one of the ``neighbours``
+closest (see :class:`~mmr_augment.style.StyleFamily`).
 """
 
 from __future__ import annotations
@@ -49,7 +53,8 @@ def _pick(count: int, limit: int) -> list[int]:
 
 def fit_style_family(reference: Films, source: Films | None = None, *, match: float = 0.0,
                      base: Any = None, knots: int = 65, max_members: int = 256,
-                     generator: torch.Generator | int = 0, name: str = "family") -> Any:
+                     generator: torch.Generator | int = 0, name: str = "family",
+                     pick: str = "random", neighbours: int = 1) -> Any:
     """A :class:`~mmr_augment.style.StyleFamily` with one member per reference film.
 
     Args:
@@ -65,6 +70,9 @@ def fit_style_family(reference: Films, source: Films | None = None, *, match: fl
         max_members: at most this many members, from films spread evenly over the references.
         generator: seed of ``base``'s noise when rendering the source.
         name: the family's name.
+        pick: ``"random"`` (a member drawn per image) or ``"nearest"`` (the member whose film
+            is closest in intensity quantiles to the image).
+        neighbours: with ``pick="nearest"``, one of this many closest members per image.
 
     Example:
         >>> from mmr_augment.style import StyleFamily
@@ -99,13 +107,16 @@ def fit_style_family(reference: Films, source: Films | None = None, *, match: fl
     for i, film in enumerate(films):
         style = {"name": f"{name} film {i}", **shared}
         member: dict[str, Any] = {"style": style}
-        if match > 0:
+        if match > 0 or pick == "nearest":
             member["quantiles"] = film_quantiles(film, knots)
-        else:
+        if match == 0:
             style["tone"] = {"kind": "lut", "curve": matching_curve(
                 pixel_sample([film]), source_pixels, knots)}
         members.append(member)
     how = "per-image histogram matching to" if match > 0 else "tone curves fitted to"
     description = (f"{len(members)} members, {how} one reference film each"
                    + (f", on {base.name}'s other stages" if base is not None else ""))
-    return StyleFamily(members, name=name, description=description, match=float(match))
+    if pick == "nearest":
+        description += f", picked per image: nearest of {neighbours} by quantiles"
+    return StyleFamily(members, name=name, description=description, match=float(match),
+                       pick=pick, neighbours=neighbours)
