@@ -53,12 +53,23 @@ def image_quantiles(x: torch.Tensor, knots: int, pixels: int = 1 << 16) -> torch
         [[0.0, 0.5, 1.0]]
     """
     flat = x.detach().reshape(x.shape[0], -1)
-    flat = flat[:, ::max(1, flat.shape[1] // pixels)].to(torch.float64).sort(1).values
-    n = flat.shape[1]
-    position = torch.linspace(0.0, 1.0, knots, dtype=torch.float64, device=flat.device) * (n - 1)
+    return sorted_quantiles(flat[:, ::max(1, flat.shape[1] // pixels)].to(torch.float64)
+                            .sort(1).values, knots)
+
+
+def sorted_quantiles(rows: torch.Tensor, knots: int) -> torch.Tensor:
+    """``(B, knots)`` quantiles of each sorted row of ``rows`` ``(B, N)`` at evenly spaced
+    probabilities in ``[0, 1]`` (linear interpolation between order statistics).
+
+    Example:
+        >>> sorted_quantiles(torch.tensor([[0.0, 1.0, 2.0]]), 5).tolist()
+        [[0.0, 0.5, 1.0, 1.5, 2.0]]
+    """
+    n = rows.shape[1]
+    position = torch.linspace(0.0, 1.0, knots, dtype=rows.dtype, device=rows.device) * (n - 1)
     lo = position.floor().long()
     hi = (lo + 1).clamp(max=n - 1)
-    return torch.lerp(flat[:, lo], flat[:, hi], position - lo)
+    return torch.lerp(rows[:, lo], rows[:, hi], position - lo)
 
 
 def matching_curves(x: torch.Tensor, quantiles: torch.Tensor, pixels: int = 1 << 16

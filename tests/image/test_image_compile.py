@@ -95,3 +95,16 @@ def test_inductor_fuses_a_pointwise_chain_within_float_rounding():
     x = batch(1, b=2)
     params = op.sample(len(x), 0)
     torch.testing.assert_close(compiled(x, params), op.apply(x, params), rtol=0, atol=1e-6)
+
+
+def test_nearest_style_family_is_one_graph_for_every_batch():
+    from cases_image_style import STYLE
+
+    op = ma.StyleFamily(**{**STYLE["StyleFamily"], "pick": "nearest", "neighbours": 2})
+    backend = CountingBackend()
+    compiled = torch.compile(op.apply, backend=backend, fullgraph=True)
+    for seed in range(3):  # every member is sampled for every batch: one params layout
+        x, params = batch(seed), op.sample(3, seed)
+        got, want = compiled(x, params), op.apply(x, params)
+        assert (got - want).abs().max() <= 1 / 255 + 1e-6
+    assert backend.graphs == 1

@@ -23,6 +23,7 @@ import torch
 from ...errors import ConfigError
 from .._fit import matching_curve
 from .._stage_table import STAGES
+from ..family import sorted_quantiles
 from .search import pixel_sample
 from .statistics import Films, film_batches
 
@@ -37,10 +38,7 @@ def film_quantiles(film: torch.Tensor, knots: int) -> list[float]:
         [0.0, 0.5, 1.0]
     """
     flat = pixel_sample([film.detach().to("cpu", torch.float64)]).sort().values
-    position = torch.linspace(0.0, 1.0, knots, dtype=torch.float64) * (flat.numel() - 1)
-    lo = position.floor().long()
-    hi = (lo + 1).clamp(max=flat.numel() - 1)
-    values = torch.lerp(flat[lo], flat[hi], position - lo).clamp(0.0, 1.0)
+    values = sorted_quantiles(flat[None], knots)[0].clamp(0.0, 1.0)
     return torch.cummax(values, 0).values.tolist()
 
 
