@@ -101,11 +101,12 @@ DEMO_MODEL = {"patch_size": 8, "width": 64, "heads": 4, "image_depth": 1, "text_
               "vocab_size": 1000, "max_text_length": 64, "proj_dim": 32}
 #: ``cpu``: the demo's model and pretraining recipe, sized to the time limit (the floor is
 #: scored clean and cross-dataset only, to fit it); the fine-tuning learning rate was picked on
-#: the VQA-RAD hold-out only, and ``best.pt`` picks the epoch on validation in every run
+#: the VQA-RAD hold-out only, the pretraining steps (600, from 150) on the validation splits
+#: (seeds 0-1), and ``best.pt`` picks the epoch on validation in every run
 #: (benchmarks/README.md, "VQA-RAD and SLAKE study (real images)").
 #: ``gpu``: ``base`` at 224 px on one CUDA device; untuned and not run yet.
 SETTINGS = {
-    "cpu": Setting(name="cpu", preset="tiny", image_size=64, pretrain_steps=150,
+    "cpu": Setting(name="cpu", preset="tiny", image_size=64, pretrain_steps=600,
                    pretrain_batch=32, pretrain_lr=1e-3, warmup_steps=10, finetune_epochs=6,
                    finetune_batch=32, finetune_lr=1e-3, device="cpu", jobs=2, threads=1,
                    model=DEMO_MODEL, perturb_floor=False),
