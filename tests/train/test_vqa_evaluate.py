@@ -102,7 +102,7 @@ def test_evaluation_errors(setup):
         evaluate_vqa(folder, test)
 
 
-def _accuracy(model, vocab, images, data, present=None):
+def _accuracy(model, images, data, present=None):
     with torch.no_grad():
         logits = model.answer_logits(model.encode_images(images, present),
                                      model.encode_texts(data.input_ids, data.attention_mask))
@@ -119,10 +119,10 @@ def test_image_ablation_scores_no_image_and_another_image(setup, tmp_path):
     moved = data.images[image_derangement(len(data.images), 3)[data.image_index]]
     assert not torch.equal(moved, per_question)
     ablation = res["image_ablation"]
-    assert ablation["shuffled"]["overall"] == pytest.approx(_accuracy(model, vocab, moved, data))
+    assert ablation["shuffled"]["overall"] == pytest.approx(_accuracy(model, moved, data))
     absent = torch.zeros(len(data), dtype=torch.bool)
     assert ablation["absent"]["overall"] == pytest.approx(
-        _accuracy(model, vocab, per_question, data, absent))
+        _accuracy(model, per_question, data, absent))
     assert ablation["absent"]["questions"] == 6
     assert "| image shuffled |" in (tmp_path / "ev" / "report.md").read_text()
     assert evaluate_vqa(run, test[:1], perturbations="none")["image_ablation"] is None

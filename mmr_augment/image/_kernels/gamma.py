@@ -17,15 +17,14 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .threads import run_in_slices
+from .threads import clamp_unit, run_in_slices
 
 _RUN_VALUES = 1 << 20  # values per run of samples (4 MB of float32)
 
 
 def _gamma_run(x: np.ndarray, gamma: np.ndarray, out: np.ndarray) -> None:
     """A run of samples ``x`` ``(n, ...)`` with exponents ``gamma`` ``(n, 1, ...)``."""
-    if not (x.min() >= 0 and x.max() <= 1):  # clamp first: negative input would give NaN
-        x = np.clip(x, 0, 1, out=out)
+    x = clamp_unit(x, out)  # clamp first: negative input would give NaN
     identity = gamma.reshape(-1) == 1
     kept = x[identity]  # a copy (x may be out): exp(log(x)) is not always x
     with np.errstate(divide="ignore"):  # log(0) = -inf, and exp(-inf) = 0

@@ -271,9 +271,8 @@ def poisson_scaled_cpu(samples: torch.Tensor, photons: torch.Tensor, seeds: torc
         i = start
         while i < stop:  # runs of samples sharing a tabled photon count, or one sample
             p = photons_list[i]
-            end = i + 1
-            while (end < stop and end - i < per_run and photons_list[end] == p and p in shared
-                   and p <= TABLE_PHOTONS):
+            end, tabled = i + 1, p in shared and p <= TABLE_PHOTONS
+            while tabled and end < stop and end - i < per_run and photons_list[end] == p:
                 end += 1
             if end - i == 1 or not _draw_run(array[i:end], p, seeds_list[i:end], stream,
                                              target[i:end]):

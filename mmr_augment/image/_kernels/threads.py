@@ -72,13 +72,16 @@ def value_span(x: torch.Tensor) -> tuple[float, float]:
     return float(lows.min()), float(highs.max())
 
 
-def clamp_unit(y: np.ndarray) -> None:
-    """``y`` clamped to ``[0, 1]`` in place, as ``torch.clamp_(0, 1)`` (on the pool, instead of
-    a parallel torch pass after it); skipped when nothing is outside, the common case.
+def clamp_unit(y: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``y`` clamped to ``[0, 1]`` as ``torch.clamp(0, 1)`` (on the pool, instead of a parallel
+    torch pass after it), written into ``out`` (default: ``y`` itself, in place). When nothing
+    is outside, the common case, nothing is written and ``y`` is returned as it is.
 
     Example:
-        >>> y = np.array([-0.5, 0.25, 2.0], np.float32); clamp_unit(y); y.tolist()
-        [0.0, 0.25, 1.0]
+        >>> y = np.array([-0.5, 0.25, 2.0], np.float32)
+        >>> clamp_unit(y) is y, y.tolist()
+        (True, [0.0, 0.25, 1.0])
     """
-    if not (y.min() >= 0 and y.max() <= 1):  # NaN too: np.clip keeps it, like torch
-        np.clip(y, 0, 1, out=y)
+    if y.min() >= 0 and y.max() <= 1:  # NaN is "outside": np.clip keeps it, like torch
+        return y
+    return np.clip(y, 0, 1, out=y if out is None else out)
