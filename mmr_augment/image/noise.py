@@ -6,6 +6,8 @@ stored in the params, and depends only on that sample: a batch slice reproduces 
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import torch
 
 from .._rng import draw_seeds, normal
@@ -47,7 +49,50 @@ def _flag(op: str, value: object) -> bool:
     return value
 
 
-class GaussianNoise(ImagePerturbation):
+class SeededNoise(ImagePerturbation, abstract=True):
+    """An image op whose noise is regenerated in ``apply`` from one seed per sample, drawn in
+    ``sample`` (the params hold ``seed``, never the noise)."""
+
+    def _sample(self, batch_size: int, generator: torch.Generator) -> Params:
+        return {**super()._sample(batch_size, generator), "seed": draw_seeds(batch_size, generator)}
+
+
+class ScaledNoise(SeededNoise, abstract=True):
+    """Standard normal noise scaled by a per-sample ``std`` (at most :attr:`std_high`), on
+    each channel or, with ``grey_as_rgb=True``, on a grey image's RGB copy
+    (:func:`rgb_round_trip`). Subclasses say how the noise meets the image in :meth:`_noisy`."""
+
+    pointwise = True
+    std_high: ClassVar[float] = 1.0
+
+    def __init__(self, std, *, grey_as_rgb: bool = False, p: float = 1.0,
+                 severity: int | None = None, value_range=(0.0, 1.0)) -> None:
+        super().__init__(p=p, severity=severity, value_range=value_range)
+        self.std = self.spec("std", std, low=0.0, high=self.std_high)
+        self.grey_as_rgb = _flag(type(self).__name__, grey_as_rgb)
+
+    def _noisy(self, x: torch.Tensor, noise: torch.Tensor, std: torch.Tensor,
+               out: torch.Tensor | None) -> torch.Tensor:
+        """``x`` with ``noise`` scaled by ``std`` per sample, into ``out`` (``x`` or ``noise``,
+        both free to write) or, with ``None``, into ``noise`` or a new tensor."""
+        raise NotImplementedError
+
+    def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
+        rgb = self.grey_as_rgb and x.shape[1] == 1
+        noise = gated_normal(params, (3 if rgb else x.shape[1], *x.shape[2:]),
+                             x.device).to(x.dtype)
+        if rgb:  # three noisy channels back to one
+            return rgb_round_trip(self._noisy(x, noise, params["std"], None))
+        return self._noisy(x, noise, params["std"], noise)  # the noise buffer: made here
+
+    def _apply_inplace(self, x: torch.Tensor, params: Params) -> torch.Tensor:
+        if self.grey_as_rgb and x.shape[1] == 1:
+            return self._apply(x, params)  # three noisy channels back to one: a new batch
+        noise = normal(params["seed"], tuple(x.shape[1:]), x.device).to(x.dtype)
+        return self._noisy(x, noise, params["std"], x)
+
+
+class GaussianNoise(ScaledNoise):
     """Additive Gaussian noise; ``std`` is relative to the value range.
 
     Severity (MedMNIST-C chest X-ray): std .04 .08 .12 .18 .26. The noise is regenerated from a
@@ -63,32 +108,16 @@ class GaussianNoise(ImagePerturbation):
     """
 
     family = "gaussian_noise"
-    pointwise = True
     severity_table = {"std": (0.04, 0.08, 0.12, 0.18, 0.26)}
 
     def __init__(self, std=(0.01, 0.1), *, grey_as_rgb: bool = False, p: float = 1.0,
                  severity: int | None = None, value_range=(0.0, 1.0)) -> None:
-        super().__init__(p=p, severity=severity, value_range=value_range)
-        self.std = self.spec("std", std, low=0.0, high=1.0)
-        self.grey_as_rgb = _flag("GaussianNoise", grey_as_rgb)
+        super().__init__(std, grey_as_rgb=grey_as_rgb, p=p, severity=severity,
+                         value_range=value_range)
 
-    def _sample(self, batch_size: int, generator: torch.Generator) -> Params:
-        return {**super()._sample(batch_size, generator), "seed": draw_seeds(batch_size, generator)}
-
-    def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
-        rgb = self.grey_as_rgb and x.shape[1] == 1
-        noise = gated_normal(params, (3 if rgb else x.shape[1], *x.shape[2:]),
-                             x.device).to(x.dtype)
-        if rgb:
-            return rgb_round_trip(torch.addcmul(x, noise, per_sample(params["std"], x)))
-        # one fused pass, written into the noise buffer (made here): no new batch
-        return add_scaled_noise(x, noise, params["std"], out=noise)
-
-    def _apply_inplace(self, x: torch.Tensor, params: Params) -> torch.Tensor:
-        if self.grey_as_rgb and x.shape[1] == 1:
-            return self._apply(x, params)  # three noisy channels back to one: a new batch
-        noise = normal(params["seed"], tuple(x.shape[1:]), x.device).to(x.dtype)
-        return add_scaled_noise(x, noise, params["std"], out=x)
+    def _noisy(self, x: torch.Tensor, noise: torch.Tensor, std: torch.Tensor,
+               out: torch.Tensor | None) -> torch.Tensor:
+        return add_scaled_noise(x, noise, std, out=out)  # one fused pass
 
 
 def gated_normal(params: Params, shape: tuple[int, ...], device: torch.device) -> torch.Tensor:
@@ -118,7 +147,8 @@ def gated_normal(params: Params, shape: tuple[int, ...], device: torch.device) -
 def add_scaled_noise(x: torch.Tensor, noise: torch.Tensor, std: torch.Tensor,
                      out: torch.Tensor | None = None) -> torch.Tensor:
     """``x + noise * std`` per sample (``torch.addcmul``), written into ``out`` (``x`` or
-    ``noise``) unless autograd tracks ``x``. Contiguous batches go through ``(B, C*H*W)``
+    ``noise``) unless autograd tracks ``x``; ``noise`` may have more channels than ``x`` (a
+    grey image's RGB copy), broadcast. Contiguous batches of one shape go through ``(B, C*H*W)``
     views: the same kernel and values, several times faster on the CPU than the 4-D broadcast
     of a ``(B, 1, 1, 1)`` std.
 
@@ -130,7 +160,8 @@ def add_scaled_noise(x: torch.Tensor, noise: torch.Tensor, std: torch.Tensor,
     std = per_sample(std, x)
     if out is not None and torch.is_grad_enabled() and x.requires_grad:
         out = None  # out= does not take part in autograd
-    if x.is_contiguous() and noise.is_contiguous() and (out is None or out.is_contiguous()):
+    if x.shape == noise.shape and x.is_contiguous() and noise.is_contiguous() \
+            and (out is None or out.is_contiguous()):
         b = len(x)
         y = torch.addcmul(x.view(b, -1), noise.view(b, -1), std.view(b, 1),
                           out=None if out is None else out.view(b, -1))
@@ -138,7 +169,7 @@ def add_scaled_noise(x: torch.Tensor, noise: torch.Tensor, std: torch.Tensor,
     return torch.addcmul(x, noise, std, out=out)
 
 
-class PoissonNoise(ImagePerturbation):
+class PoissonNoise(SeededNoise):
     """Detector-like Poisson-Gaussian noise: ``y = Poisson(x * photons) / photons + read_std * N``.
 
     Shot noise is signal dependent (variance ``x / photons`` grows with intensity, black stays
@@ -171,9 +202,6 @@ class PoissonNoise(ImagePerturbation):
         self.read_std = self.spec("read_std", read_std, low=0.0, high=1.0)
         self.grey_as_rgb = _flag("PoissonNoise", grey_as_rgb)
 
-    def _sample(self, batch_size: int, generator: torch.Generator) -> Params:
-        return {**super()._sample(batch_size, generator), "seed": draw_seeds(batch_size, generator)}
-
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         rgb = self.grey_as_rgb and x.shape[1] == 1
         copies = 3 if rgb else 1
@@ -191,7 +219,7 @@ class PoissonNoise(ImagePerturbation):
         return (rgb_round_trip(y) if rgb else y).clamp_(0.0, 1.0)
 
 
-class SpeckleNoise(ImagePerturbation):
+class SpeckleNoise(ScaledNoise):
     """Multiplicative speckle noise ``y = x + x * std * N(0, 1)`` (zero where the image is black).
 
     Severity (MedMNIST-C): std .05 .15 .20 .35 .45. ``grey_as_rgb=True`` corrupts a grey
@@ -207,33 +235,21 @@ class SpeckleNoise(ImagePerturbation):
     """
 
     family = "speckle_noise"
-    pointwise = True
     severity_table = {"std": (0.05, 0.15, 0.20, 0.35, 0.45)}
+    std_high = 2.0
 
     def __init__(self, std=(0.05, 0.3), *, grey_as_rgb: bool = False, p: float = 1.0,
                  severity: int | None = None, value_range=(0.0, 1.0)) -> None:
-        super().__init__(p=p, severity=severity, value_range=value_range)
-        self.std = self.spec("std", std, low=0.0, high=2.0)
-        self.grey_as_rgb = _flag("SpeckleNoise", grey_as_rgb)
+        super().__init__(std, grey_as_rgb=grey_as_rgb, p=p, severity=severity,
+                         value_range=value_range)
 
-    def _sample(self, batch_size: int, generator: torch.Generator) -> Params:
-        return {**super()._sample(batch_size, generator), "seed": draw_seeds(batch_size, generator)}
-
-    def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
-        rgb = self.grey_as_rgb and x.shape[1] == 1
-        noise = gated_normal(params, (3 if rgb else x.shape[1], *x.shape[2:]),
-                             x.device).to(x.dtype)
-        y = x + x * per_sample(params["std"], x) * noise
-        return rgb_round_trip(y) if rgb else y
-
-    def _apply_inplace(self, x: torch.Tensor, params: Params) -> torch.Tensor:
-        if self.grey_as_rgb and x.shape[1] == 1:
-            return self._apply(x, params)  # three noisy channels back to one: a new batch
-        noise = normal(params["seed"], tuple(x.shape[1:]), x.device).to(x.dtype)
-        return x.add_(noise.mul_(x * per_sample(params["std"], x)))  # a * b == b * a exactly
+    def _noisy(self, x: torch.Tensor, noise: torch.Tensor, std: torch.Tensor,
+               out: torch.Tensor | None) -> torch.Tensor:
+        scaled = noise.mul_(x * per_sample(std, x))
+        return x.add_(scaled) if out is x else scaled.add_(x)  # a + b == b + a exactly
 
 
-class ImpulseNoise(ImagePerturbation):
+class ImpulseNoise(SeededNoise):
     """Salt-and-pepper noise: a fraction ``amount`` of pixels set to white or black.
 
     ``salt_ratio`` is the share of replaced pixels that turn white. By default
@@ -268,9 +284,6 @@ class ImpulseNoise(ImagePerturbation):
         self.channels = channels
         self.amount = self.spec("amount", amount, low=0.0, high=1.0)
         self.salt_ratio = self.spec("salt_ratio", salt_ratio, low=0.0, high=1.0)
-
-    def _sample(self, batch_size: int, generator: torch.Generator) -> Params:
-        return {**super()._sample(batch_size, generator), "seed": draw_seeds(batch_size, generator)}
 
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         # One 32-bit random per unit picks its outcome; only hit units are written.

@@ -120,8 +120,9 @@ def salt_and_pepper(x: torch.Tensor, seeds: torch.Tensor, tables: list, per_chan
     src, out = source.numpy(), y.numpy()
     per_unit = x.shape[1] if per_channel else 1
     seeds_list = [int(s) for s in seeds.tolist()]
-    ready = {id(t): (t[0], _bucket_table(t[0]), t[1].astype(out.dtype), t[2].astype(out.dtype))
-             for t in tables}  # once per distinct table
+    distinct = {id(t): t for t in tables}
+    ready = {key: (t[0], _bucket_table(t[0]), t[1].astype(out.dtype), t[2].astype(out.dtype))
+             for key, t in distinct.items()}  # once per distinct table, not per sample
     jobs = [(src[i], out[i], seeds_list[i], stream, per_unit, *ready[id(tables[i])])
             for i in range(len(out))]
 
