@@ -24,14 +24,18 @@ whole restyled fit half; ``--repeats R`` averages over R such splits (and probe 
     python benchmarks/site_probe.py /work/shared/data/slake /work/shared/data/vqa_rad
         [--size 256] [--folds 5] [--cv-repeats 1] [--seed 0] [--search-films 48]
         [--styles raw,tone,all,family] [--family-match 0.5]
-        [--family-pick random] [--family-neighbours 1] [--validate [--repeats 1]]
+        [--family-pick random] [--family-neighbours 1] [--family-texture 0]
+        [--family-roughen sharpen] [--groups]
+        [--validate [--repeats 1]]
 
 Styles: today's ``ScannerStyle.fit`` (tone curve only), the new fit (``stages="all"``) and a
 ``StyleFamily`` (``ScannerStyle.fit_family``: one member per reference film of the fit half,
 picked per restyled film, at random or, ``--family-pick nearest``, the member whose film is
 closest in intensity quantiles (one of ``--family-neighbours``), each film histogram-matched to
-its member's quantiles with weight ``--family-match``; the row says how many members were
-used).
+its member's quantiles with weight ``--family-match`` and, ``--family-texture S``, its noise
+level moved toward its member film's with strength ``S`` (blurred toward a smoother one;
+toward a noisier one ``--family-roughen`` sharpen or noise); the row says how many members were
+used). ``--groups`` adds a row per style with the probe's accuracy on each feature group alone.
 """
 
 from __future__ import annotations
@@ -56,6 +60,9 @@ from mmr_augment.style.fitting import film_statistics
 from mmr_train.data.vqa_rows import load_vqa_image
 
 QUANTILES = torch.tensor([0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99])
+#: Columns of :func:`film_features` per feature group (``--groups`` probes each on its own).
+GROUPS = {"intensity": slice(0, 11), "noise": slice(11, 19), "spectrum": slice(19, 43),
+          "nps": slice(43, 67), "gradient": slice(67, 76)}
 
 
 def site_paths(root: str) -> tuple[str, list[Path]]:
@@ -89,9 +96,10 @@ def film_features(x: torch.Tensor) -> np.ndarray:
 
 
 def probe_accuracy(a: list[torch.Tensor], b: list[torch.Tensor], folds: int, seed: int,
-                   repeats: int = 1) -> float:
-    """Cross-validated accuracy of telling ``a`` from ``b`` (equal counts); with
-    ``repeats > 1`` the mean over that many random fold assignments."""
+                   repeats: int = 1) -> dict[str, float]:
+    """Cross-validated accuracy of telling ``a`` from ``b`` (equal counts), on all features
+    (``"all"``) and on each group of :data:`GROUPS` alone; with ``repeats > 1`` the mean over
+    that many random fold assignments."""
     n = min(len(a), len(b))
     pick = torch.Generator().manual_seed(seed)
     a = [a[i] for i in torch.randperm(len(a), generator=pick)[:n].tolist()]
@@ -101,7 +109,9 @@ def probe_accuracy(a: list[torch.Tensor], b: list[torch.Tensor], folds: int, see
     model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=5000))
     split = StratifiedKFold(folds, shuffle=True, random_state=seed) if repeats == 1 else \
         RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=seed)
-    return float(cross_val_score(model, features, labels, cv=split).mean())
+    columns = {"all": slice(None), **GROUPS}
+    return {name: float(cross_val_score(model, features[:, c], labels, cv=split).mean())
+            for name, c in columns.items()}
 
 
 def low_res_ssim(restyled: list[torch.Tensor], source: list[torch.Tensor]) -> torch.Tensor:
@@ -122,10 +132,14 @@ def fit_style(kind: str, a: list, b: list, ns) -> tuple[Any, str]:
     if kind == "family":  # one member per reference film, picked per image
         pick = "" if ns.family_pick == "random" else \
             f"nearest of {ns.family_neighbours}, "
+        texture = f", texture {ns.family_texture:g} {ns.family_roughen}" \
+            if ns.family_texture else ""
         return ScannerStyle.fit_family(torch.stack(a), source=torch.stack(b),
                                        match=ns.family_match, pick=ns.family_pick,
-                                       neighbours=ns.family_neighbours), \
-            f"style family ({pick}match {ns.family_match:g})"
+                                       neighbours=ns.family_neighbours,
+                                       texture=ns.family_texture,
+                                       roughen=ns.family_roughen), \
+            f"style family ({pick}match {ns.family_match:g}{texture})"
     stages, label = {"tone": (("tone",), "today's fit (tone only)"),
                      "all": ("all", "new fit (all stages)")}[kind]
     return ScannerStyle.fit(torch.stack(a), source=torch.stack(b), stages=stages,
@@ -170,9 +184,11 @@ def direction(name_a: str, films_a: list, name_b: str, films_b: list, ns) -> lis
     reps = range(ns.repeats) if ns.validate else range(1)
     if ns.validate:
         a_probe, b_held = a_fit, b_fit
-    raw = np.mean([probe_accuracy(a_probe, b_held, ns.folds, ns.seed + r, ns.cv_repeats)
-                   for r in reps])
-    rows = [f"| {name_b} -> {name_a} | raw | {raw:.3f} | 1.000 | 1.000 | - |"]
+    raw = mean_scores([probe_accuracy(a_probe, b_held, ns.folds, ns.seed + r, ns.cv_repeats)
+                       for r in reps])
+    rows = [f"| {name_b} -> {name_a} | raw | {raw['all']:.3f} | 1.000 | 1.000 | - |"]
+    if ns.groups:
+        rows.append(group_row(raw))
     for kind in (k for k in ns.styles.split(",") if k != "raw"):
         accs, ssims, seconds = [], [], 0.0
         for r in reps:
@@ -193,10 +209,24 @@ def direction(name_a: str, films_a: list, name_b: str, films_b: list, ns) -> lis
                                        ns.cv_repeats))
             ssims.append(low_res_ssim(restyled, sources))
         ssim = torch.cat(ssims)
-        spread = f" (splits: {' '.join(f'{a:.3f}' for a in accs)})" if len(accs) > 1 else ""
-        rows.append(f"| {name_b} -> {name_a} | {label}{spread} | {np.mean(accs):.3f} "
+        splits = " ".join(f"{a['all']:.3f}" for a in accs)
+        spread = f" (splits: {splits})" if len(accs) > 1 else ""
+        scores = mean_scores(accs)
+        rows.append(f"| {name_b} -> {name_a} | {label}{spread} | {scores['all']:.3f} "
                     f"| {float(ssim.mean()):.3f} | {float(ssim.min()):.3f} | {seconds:.0f} s |")
+        if ns.groups:
+            rows.append(group_row(scores))
     return rows
+
+
+def mean_scores(scores: list[dict[str, float]]) -> dict[str, float]:
+    """The mean of each accuracy over several probe runs."""
+    return {k: float(np.mean([s[k] for s in scores])) for k in scores[0]}
+
+
+def group_row(scores: dict[str, float]) -> str:
+    """A table row with the probe's accuracy on each feature group alone."""
+    return "|  | per group: " + ", ".join(f"{k} {scores[k]:.2f}" for k in GROUPS) + " | | | | |"
 
 
 def main() -> None:
@@ -221,6 +251,14 @@ def main() -> None:
                              "nearest in intensity quantiles")
     parser.add_argument("--family-neighbours", type=int, default=1,
                         help="with --family-pick nearest: one of this many nearest members")
+    parser.add_argument("--family-texture", type=float, default=0.0,
+                        help="StyleFamily texture strength: each film's noise level moved "
+                             "toward its member film's (0: off)")
+    parser.add_argument("--family-roughen", choices=("sharpen", "noise"), default="sharpen",
+                        help="with --family-texture: toward a noisier member film, amplify "
+                             "the film's own residual (sharpen) or add white noise")
+    parser.add_argument("--groups", action="store_true",
+                        help="also print the probe's accuracy on each feature group alone")
     parser.add_argument("--validate", action="store_true",
                         help="choose settings without the probe halves: probe each site's "
                              "fit half against the other's, restyled by cross-fitting")

@@ -11,7 +11,11 @@ closest, drawn uniformly), so each image takes the look of a site film that alre
 it. With
 ``match > 0`` each rendered image is then histogram-matched to its member's quantiles (the
 image's own intensity CDF, a per-image tone curve like a console's automatic VOI), blended with
-weight ``match``. :meth:`ScannerStyle.fit_family` fits a family from a site's films.
+weight ``match``. With ``texture > 0`` each rendered image's noise level (see
+:mod:`mmr_augment.style.texture`) is then moved toward its member film's ``noise``, with
+strength ``texture``: blurred toward a smoother film; toward a noisier one its own residual is
+amplified (``roughen="sharpen"``) or white noise added (``roughen="noise"``).
+:meth:`ScannerStyle.fit_family` fits a family from a site's films.
 """
 
 from __future__ import annotations
@@ -23,12 +27,14 @@ from typing import Any
 import torch
 from torch import nn
 
+from .._rng import draw_seeds
 from ..core import Params, slice_params
 from ..errors import ConfigError
 from ..image.base import ImagePerturbation
 from ..image.tone_curve import apply_lut
 from ._files import StyleFiles
 from .scanner import ScannerStyle
+from .texture import ROUGHEN, match_texture
 
 FAMILY_HEADER = """\
 # A style family for mmr_augment.StyleFamily: one site's spread of looks.
@@ -37,10 +43,12 @@ FAMILY_HEADER = """\
 # 0..1) and a `weight`. One member is picked per image (pick: random, by weight, or nearest:
 # one of the `neighbours` members whose quantiles lie closest to the image's own); with
 # match > 0 the rendered image is histogram-matched to its member's quantiles, blended with
-# weight `match`.
+# weight `match`. A member's optional `noise` is its film's noise level; with texture > 0 each
+# rendered image's noise level is moved toward it (blur; sharpen or noise, as `roughen` says),
+# with that strength.
 """
 FAMILY_FILES = StyleFiles("scanner", "StyleFamily", FAMILY_HEADER, "members")
-_MEMBER_KEYS = ("style", "quantiles", "weight")
+_MEMBER_KEYS = ("style", "quantiles", "weight", "noise")
 PICKS = ("random", "nearest")
 
 
@@ -96,8 +104,8 @@ def matching_curves(x: torch.Tensor, quantiles: torch.Tensor, pixels: int = 1 <<
     return torch.lerp(q.gather(1, lo), q.gather(1, lo + 1), position - lo)
 
 
-def _member(i: int, given: Any) -> tuple[ScannerStyle, list[float] | None, float]:
-    """One member mapping -> its style, quantiles and weight (clear errors otherwise)."""
+def _member(i: int, given: Any) -> tuple[ScannerStyle, list[float] | None, float, float | None]:
+    """One member mapping -> its style, quantiles, weight and noise (clear errors otherwise)."""
     if not isinstance(given, Mapping) or any(k not in _MEMBER_KEYS for k in given):
         raise ConfigError(f"StyleFamily: member {i} must be a mapping with keys among "
                           f"{list(_MEMBER_KEYS)}, got {given!r}")
@@ -123,7 +131,13 @@ def _member(i: int, given: Any) -> tuple[ScannerStyle, list[float] | None, float
             raise ConfigError(f"StyleFamily: member {i}'s quantiles must be 2..4096 "
                               f"non-decreasing numbers in [0, 1], got {quantiles!r}")
         quantiles = [float(v) for v in values]
-    return style, quantiles, float(weight)
+    noise = given.get("noise")
+    if noise is not None and (isinstance(noise, bool) or not isinstance(noise, (int, float))
+                              or not 0 < noise <= 1):
+        raise ConfigError(f"StyleFamily: member {i}'s noise must be a number in (0, 1] (its "
+                          f"film's noise level, mmr_augment.style.texture.film_noise), got "
+                          f"{noise!r}")
+    return style, quantiles, float(weight), None if noise is None else float(noise)
 
 
 class StyleFamily(ImagePerturbation):
@@ -131,8 +145,9 @@ class StyleFamily(ImagePerturbation):
 
     Args:
         members: list of mappings ``{"style": ScannerStyle or its config, "quantiles":
-            [...], "weight": w}`` (each key optional: no style is the identity, the default
-            weight 1).
+            [...], "weight": w, "noise": level}`` (each key optional: no style is the
+            identity, the default weight 1; ``noise``: the film's
+            :func:`~mmr_augment.style.texture.film_noise`, for ``texture``).
         name: the family's name.
         description: free text, kept in the config.
         match: weight in ``[0, 1]`` of the per-image histogram matching to the member's
@@ -141,6 +156,10 @@ class StyleFamily(ImagePerturbation):
             quantiles are closest to the image's; members of weight 0 are never picked).
         neighbours: with ``pick="nearest"``, one of this many closest members, drawn
             uniformly per image (1: the nearest).
+        texture: strength in ``[0, 1]`` of moving each image's noise level toward its
+            member's ``noise`` (every member then needs one; 0: no change, 1: all the way).
+        roughen: how an image is brought up to a noisier member: ``"sharpen"`` (its own
+            high-pass residual amplified) or ``"noise"`` (white Gaussian noise added).
         p: probability that a sample is styled.
         value_range: the images' value range.
 
@@ -157,7 +176,8 @@ class StyleFamily(ImagePerturbation):
 
     def __init__(self, members: Sequence[Mapping[str, Any]], name: str = "family",
                  description: str = "", match: float = 0.0, pick: str = "random",
-                 neighbours: int = 1, *, p: float = 1.0, value_range=(0.0, 1.0)) -> None:
+                 neighbours: int = 1, texture: float = 0.0, roughen: str = "sharpen", *,
+                 p: float = 1.0, value_range=(0.0, 1.0)) -> None:
         super().__init__(p=p, value_range=value_range)
         if not isinstance(name, str) or not isinstance(description, str):
             raise ConfigError("StyleFamily: name and description must be strings")
@@ -170,11 +190,11 @@ class StyleFamily(ImagePerturbation):
             raise ConfigError(f"StyleFamily: match must be a number in [0, 1], got {match!r}")
         parsed = [_member(i, m) for i, m in enumerate(members)]
         self.name, self.description, self.match = name, description, float(match)
-        self.styles = nn.ModuleList(style for style, _, _ in parsed)
-        self.weights = torch.tensor([w for _, _, w in parsed], dtype=torch.float64)
+        self.styles = nn.ModuleList(style for style, _, _, _ in parsed)
+        self.weights = torch.tensor([w for _, _, w, _ in parsed], dtype=torch.float64)
         if float(self.weights.sum()) <= 0:
             raise ConfigError("StyleFamily: the member weights must not all be 0")
-        given = [q for _, q, _ in parsed]
+        given = [q for _, q, _, _ in parsed]
         self.quantiles = None
         if any(q is not None for q in given):
             if any(q is None for q in given) or len({len(q) for q in given}) != 1:
@@ -194,6 +214,22 @@ class StyleFamily(ImagePerturbation):
         if pick == "random" and neighbours != 1:
             raise ConfigError("StyleFamily: neighbours is for pick='nearest' only")
         self.pick, self.neighbours = pick, neighbours
+        if isinstance(texture, bool) or not isinstance(texture, (int, float)) \
+                or not 0 <= texture <= 1:
+            raise ConfigError(f"StyleFamily: texture must be a number in [0, 1], got "
+                              f"{texture!r}")
+        if roughen not in ROUGHEN:
+            raise ConfigError(f"StyleFamily: roughen must be one of {list(ROUGHEN)}, got "
+                              f"{roughen!r}")
+        noise = [n for _, _, _, n in parsed]
+        self.texture, self.roughen, self.noise = float(texture), roughen, None
+        if any(n is not None for n in noise):
+            if any(n is None for n in noise):
+                raise ConfigError("StyleFamily: give noise for every member or none")
+            self.noise = torch.tensor(noise, dtype=torch.float64)
+        if self.texture > 0 and self.noise is None:
+            raise ConfigError("StyleFamily: texture > 0 needs every member's noise (fit the "
+                              "family with texture > 0, or give each member a noise level)")
 
     def __len__(self) -> int:
         return len(self.styles)
@@ -202,14 +238,18 @@ class StyleFamily(ImagePerturbation):
     def _sample(self, batch_size: int, generator: torch.Generator) -> Params:
         if self.pick == "nearest":  # the member depends on the image: every member is sampled
             rank = torch.randint(self.neighbours, (batch_size,), generator=generator)
-            return {"rank": rank, "members": {str(m): style.sample(batch_size, generator)
-                                              for m, style in enumerate(self.styles)}}
-        index = torch.multinomial(self.weights, batch_size, replacement=True,
-                                  generator=generator)
-        # only the members drawn are sampled (for the whole batch, so slices replay)
-        members = {str(m): self.styles[m].sample(batch_size, generator)
-                   for m in index.unique().tolist()}
-        return {"index": index, "members": members}
+            params = {"rank": rank, "members": {str(m): style.sample(batch_size, generator)
+                                                for m, style in enumerate(self.styles)}}
+        else:
+            index = torch.multinomial(self.weights, batch_size, replacement=True,
+                                      generator=generator)
+            # only the members drawn are sampled (for the whole batch, so slices replay)
+            members = {str(m): self.styles[m].sample(batch_size, generator)
+                       for m in index.unique().tolist()}
+            params = {"index": index, "members": members}
+        if self.texture > 0 and self.roughen == "noise":  # last: the other draws stay today's
+            params["texture_seed"] = draw_seeds(batch_size, generator)
+        return params
 
     def members_for(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         """``(B,)`` the member each image of ``x`` is rendered with under ``params``.
@@ -244,6 +284,9 @@ class StyleFamily(ImagePerturbation):
         if self.match > 0:
             matched = apply_lut(y, matching_curves(y, self.quantiles[index]))
             y = torch.lerp(y, matched, self.match)
+        if self.texture > 0:
+            y = match_texture(y, self.noise[index].to(x.device), self.texture, self.roughen,
+                              params.get("texture_seed"))
         return y
 
     def occlusion(self, shape: tuple[int, ...], params: Params) -> torch.Tensor:
@@ -275,12 +318,16 @@ class StyleFamily(ImagePerturbation):
             if self.quantiles is not None:
                 member["quantiles"] = self.quantiles[i].tolist()
             member["weight"] = float(self.weights[i])
+            if self.noise is not None:
+                member["noise"] = float(self.noise[i])
             members.append(member)
         cfg = super().to_config()
         full = {"type": cfg.pop("type"), "name": self.name, "description": self.description,
                 "match": self.match, "members": members}
         if self.pick != "random":
             full.update(pick=self.pick, neighbours=self.neighbours)
+        if self.texture > 0:
+            full.update(texture=self.texture, roughen=self.roughen)
         full.update({k: v for k, v in cfg.items() if k not in full})
         return full
 
@@ -288,7 +335,8 @@ class StyleFamily(ImagePerturbation):
     def from_yaml(cls, path: str | Path) -> StyleFamily:
         """A family from a YAML file written by :meth:`to_yaml`."""
         return cls(**FAMILY_FILES.read_style(path, ["name", "description", "match", "members",
-                                                    "pick", "neighbours", "p",
+                                                    "pick", "neighbours", "texture", "roughen",
+                                                    "p",
                                                     "value_range"]))
 
     def to_yaml(self, path: str | Path) -> None:

@@ -108,3 +108,19 @@ def test_nearest_style_family_is_one_graph_for_every_batch():
         got, want = compiled(x, params), op.apply(x, params)
         assert (got - want).abs().max() <= 1 / 255 + 1e-6
     assert backend.graphs == 1
+
+
+@pytest.mark.parametrize("roughen", ["sharpen", "noise"])
+def test_style_family_with_texture_is_one_graph_for_every_batch(roughen):
+    from cases_image_style import STYLE
+
+    members = [{**m, "noise": n} for m, n in zip(STYLE["StyleFamily"]["members"], (0.01, 0.05))]
+    op = ma.StyleFamily(**{**STYLE["StyleFamily"], "members": members, "pick": "nearest",
+                           "texture": 0.7, "roughen": roughen})
+    backend = CountingBackend()
+    compiled = torch.compile(op.apply, backend=backend, fullgraph=True)
+    for seed in range(3):  # blur sigmas and noise levels differ per batch: one graph
+        x, params = batch(seed), op.sample(3, seed)
+        got, want = compiled(x, params), op.apply(x, params)
+        assert (got - want).abs().max() <= 1 / 255 + 1e-6
+    assert backend.graphs == 1

@@ -7,7 +7,9 @@ writes the style YAML and, with ``--report``, the report figure; prints which st
 estimated and which were not, and why. ``--family`` writes a ``StyleFamily`` instead: one member
 per film (its own tone, see :func:`~mmr_augment.style.fitting.fit_style_family`) on the fitted
 style's other stages; ``--pick nearest`` renders each image with the member whose film is
-closest in intensity quantiles (one of ``--neighbours``) instead of a random one.
+closest in intensity quantiles (one of ``--neighbours``) instead of a random one;
+``--texture S`` moves each image's noise level toward its member film's with strength ``S``
+(blurred toward a smoother film; toward a noisier one, ``--roughen`` sharpen or noise).
 """
 
 from __future__ import annotations
@@ -81,7 +83,8 @@ def run_fit_style(ns: argparse.Namespace) -> int:
 
         family = fit_style_family(reference, source, match=ns.match, base=result.style,
                                   knots=ns.knots, generator=ns.seed, name=name,
-                                  pick=ns.pick, neighbours=ns.neighbours)
+                                  pick=ns.pick, neighbours=ns.neighbours,
+                                  texture=ns.texture, roughen=ns.roughen)
         family.to_yaml(ns.out)
         print(f"  family    {family.description}")
     else:
@@ -120,4 +123,10 @@ def add_fit_style_command(sub: Any) -> None:
                         "film is nearest in intensity quantiles")
     p.add_argument("--neighbours", type=int, default=1,
                    help="with --pick nearest: one of this many nearest members per image")
+    p.add_argument("--texture", type=float, default=0.0,
+                   help="with --family: strength (0-1) of moving each image's noise level "
+                        "toward its member film's (0: off)")
+    p.add_argument("--roughen", choices=("sharpen", "noise"), default="sharpen",
+                   help="with --texture: toward a noisier film, amplify the image's own "
+                        "residual (sharpen) or add white noise")
     p.set_defaults(func=run_fit_style)

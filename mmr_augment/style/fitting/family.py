@@ -11,7 +11,9 @@ tone:
 
 ``pick="nearest"`` (quantiles are then kept whatever ``match``) renders each image with the
 member whose film's quantiles lie closest to the image's own, or one of the ``neighbours``
-closest (see :class:`~mmr_augment.style.StyleFamily`).
+closest (see :class:`~mmr_augment.style.StyleFamily`). ``texture > 0`` also records each
+film's noise level (:func:`~mmr_augment.style.texture.film_noise`), toward which every
+rendered image's noise level is moved with that strength.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from ...errors import ConfigError
 from .._fit import matching_curve
 from .._stage_table import STAGES
 from ..family import sorted_quantiles
+from ..texture import film_noise
 from .search import pixel_sample
 from .statistics import Films, film_batches
 
@@ -52,7 +55,8 @@ def _pick(count: int, limit: int) -> list[int]:
 def fit_style_family(reference: Films, source: Films | None = None, *, match: float = 0.0,
                      base: Any = None, knots: int = 65, max_members: int = 256,
                      generator: torch.Generator | int = 0, name: str = "family",
-                     pick: str = "random", neighbours: int = 1) -> Any:
+                     pick: str = "random", neighbours: int = 1, texture: float = 0.0,
+                     roughen: str = "sharpen") -> Any:
     """A :class:`~mmr_augment.style.StyleFamily` with one member per reference film.
 
     Args:
@@ -71,6 +75,9 @@ def fit_style_family(reference: Films, source: Films | None = None, *, match: fl
         pick: ``"random"`` (a member drawn per image) or ``"nearest"`` (the member whose film
             is closest in intensity quantiles to the image).
         neighbours: with ``pick="nearest"``, one of this many closest members per image.
+        texture: strength in ``[0, 1]`` of moving each image's noise level toward its member
+            film's (0: not recorded, no change; see :class:`~mmr_augment.style.StyleFamily`).
+        roughen: toward a noisier film, ``"sharpen"`` or ``"noise"`` (as the family's).
 
     Example:
         >>> from mmr_augment.style import StyleFamily
@@ -89,6 +96,10 @@ def fit_style_family(reference: Films, source: Films | None = None, *, match: fl
                           f"{max_members!r}")
     if isinstance(match, bool) or not isinstance(match, (int, float)) or not 0 <= match <= 1:
         raise ConfigError(f"fit_style_family: match must be a number in [0, 1], got {match!r}")
+    if isinstance(texture, bool) or not isinstance(texture, (int, float)) \
+            or not 0 <= texture <= 1:
+        raise ConfigError(f"fit_style_family: texture must be a number in [0, 1], got "
+                          f"{texture!r}")
     if base is not None and not isinstance(base, ScannerStyle):
         raise ConfigError(f"fit_style_family: base must be a ScannerStyle, got {base!r}")
     films = [f for x in film_batches(reference, "fit_style_family (reference)") for f in x]
@@ -107,6 +118,8 @@ def fit_style_family(reference: Films, source: Films | None = None, *, match: fl
         member: dict[str, Any] = {"style": style}
         if match > 0 or pick == "nearest":
             member["quantiles"] = film_quantiles(film, knots)
+        if texture > 0:
+            member["noise"] = max(float(film_noise(film[None])[0]), 1e-6)
         if match == 0:
             style["tone"] = {"kind": "lut", "curve": matching_curve(
                 pixel_sample([film]), source_pixels, knots)}
@@ -116,5 +129,8 @@ def fit_style_family(reference: Films, source: Films | None = None, *, match: fl
                    + (f", on {base.name}'s other stages" if base is not None else ""))
     if pick == "nearest":
         description += f", picked per image: nearest of {neighbours} by quantiles"
+    if texture > 0:
+        description += (f", noise level moved toward the member film's (strength {texture:g}, "
+                        f"{roughen})")
     return StyleFamily(members, name=name, description=description, match=float(match),
-                       pick=pick, neighbours=neighbours)
+                       pick=pick, neighbours=neighbours, texture=texture, roughen=roughen)

@@ -24,10 +24,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import kornia
 import torch
 
 from ...errors import InputError
+from ..texture import ROBUST_STD, residual
 
 HIST_BINS = 64
 NOISE_BINS = 8
@@ -104,13 +104,6 @@ def _rings(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return total, count
 
 
-def residual(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """High-pass residual ``x - blur(x)`` (Gaussian, sigma 1) and local mean (sigma 2)."""
-    fine = kornia.filters.gaussian_blur2d(x, (5, 5), (1.0, 1.0), border_type="reflect")
-    local = kornia.filters.gaussian_blur2d(x, (9, 9), (2.0, 2.0), border_type="reflect")
-    return x - fine, local
-
-
 def film_statistics(films: Films) -> FilmStatistics:
     """The curves of the module doc, averaged over ``films``."""
     batches = film_batches(films, "film_statistics")
@@ -133,7 +126,7 @@ def film_statistics(films: Films) -> FilmStatistics:
     for b in range(NOISE_BINS):
         values = r[bins == b]
         if values.numel() >= _MIN_PIXELS:
-            noise[b] = 1.4826 * float(values.median())
+            noise[b] = ROBUST_STD * float(values.median())
     n = sum(x.shape[0] for x in batches)
     return FilmStatistics(histogram=hist / hist.sum() * HIST_BINS,
                           noise=noise,
