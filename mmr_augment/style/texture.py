@@ -142,6 +142,21 @@ def sharpening_amount(x: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
     return on_grid(levels, goal, AMOUNTS, rising=True)
 
 
+def _solved_for(solve, x: torch.Tensor, goal: torch.Tensor, needed: torch.Tensor
+                ) -> torch.Tensor:
+    """``solve(x, goal)`` evaluated on the films that ``needed`` marks only, 0 for the others
+    (what ``solve`` gives a film already on the goal's side; each grid search is most of
+    :func:`match_texture`'s cost, and a film needs one of the two). While ``torch.compile``
+    traces, every film is evaluated (no data-dependent shapes)."""
+    if torch.compiler.is_compiling() or bool(needed.all()):
+        return solve(x, goal)
+    setting = torch.zeros_like(goal)
+    rows = needed.nonzero().flatten()
+    if len(rows):
+        setting[rows] = solve(x[rows.to(x.device)], goal[rows])
+    return setting
+
+
 def match_texture(x: torch.Tensor, target: torch.Tensor, strength: float,
                   roughen: str = "sharpen", seeds: torch.Tensor | None = None) -> torch.Tensor:
     """Move each film's :func:`film_noise` toward ``target[b]`` (``(B,)``), with ``strength``
@@ -167,10 +182,10 @@ def match_texture(x: torch.Tensor, target: torch.Tensor, strength: float,
     level = film_noise(x)
     goal = level.clamp_min(1e-12) ** (1.0 - strength) \
         * target.to(level).clamp_min(1e-12) ** strength
-    sigma = smoothing_sigma(x, goal)
+    sigma = _solved_for(smoothing_sigma, x, goal, goal < level)
     y = gaussian_blur(x, size_for_sigma(sigma), sigma, bound=largest_size_for_sigma(SIGMAS[-1]))
     if roughen == "sharpen":
-        amount = sharpening_amount(x, goal)
+        amount = _solved_for(sharpening_amount, x, goal, goal > level)
         return add_scaled_noise(y, high_pass(x), amount.to(x.dtype))
     std = (goal.square() - level.square()).clamp_min(0.0).sqrt() / WHITE_RESPONSE
     noise = normal(seeds, tuple(x.shape[1:]), x.device).to(x.dtype)
