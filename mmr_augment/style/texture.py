@@ -11,6 +11,11 @@ amount is solved the same way; flat regions stay flat and the noise keeps its sp
 adds white Gaussian noise (``roughen="noise"``, regenerated from a per-sample seed as the
 noise ops do, with the standard deviation that raises the level to the target).
 
+Cost: each film's grid search takes a median of its residual per grid point, about 8 ms per
+256 px film on two CPU threads (32 films: 260 ms, against 4 ms for one ``GaussianBlur``), so a
+``StyleFamily`` with ``texture > 0`` is for offline restyling or small batches, not the hot
+path of a training step.
+
 Example:
     >>> g = torch.Generator().manual_seed(0)
     >>> x = 0.5 + 0.05 * torch.randn(2, 1, 64, 64, generator=g)
