@@ -197,10 +197,11 @@ def main() -> None:
                    generator=torch.Generator().manual_seed(0))
     pipeline, single, mops = runners(args.size, args.severity, args.compile)
     strength = "ranges" if args.severity is None else f"severity {args.severity}"
-    malloc = {k: v for k, v in os.environ.items() if k.startswith("MALLOC_") or k == "LD_PRELOAD"}
+    tuning = {k: v for k, v in os.environ.items()
+              if k.startswith(("MALLOC_", "GOMP_", "OMP_", "KMP_")) or k == "LD_PRELOAD"}
     print(f"batch {args.batch} x 1 x {args.size} x {args.size} float32, {args.threads} threads,"
           f" {strength}, {args.repeats} interleaved rounds (median, 25-75th percentile),"
-          f" torch {torch.__version__}, allocator settings {malloc or 'default'}\n")
+          f" torch {torch.__version__}, allocator and OpenMP settings {tuning or 'default'}\n")
     if args.compile:
         t0 = time.perf_counter()
         pipeline["mmr Sequential, torch.compile"](x)

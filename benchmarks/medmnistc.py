@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import functools
 import math
+import os
 import statistics
 import sys
 import time
@@ -161,8 +162,11 @@ def main() -> None:
                                                     for v in strength(out[m], clean))
         kind = "warm-up round" if r < 0 else f"round {r + 1}/{args.repeats}"
         print(f"{kind}: {time.perf_counter() - t_round:.0f} s", flush=True)
+    tuning = {k: v for k, v in os.environ.items()
+              if k.startswith(("MALLOC_", "GOMP_", "OMP_", "KMP_")) or k == "LD_PRELOAD"}
     print(f"batch {len(images)}, {args.size} px, {args.threads} threads, {args.repeats} rounds "
-          f"after {args.warmup} warm-up, {time.perf_counter() - start:.0f} s")
+          f"after {args.warmup} warm-up, {time.perf_counter() - start:.0f} s, allocator and "
+          f"OpenMP settings {tuning or 'default'}")
     for m in args.modes:
         report(m, {k[1:]: v for k, v in speed.items() if k[0] == m},
                {k[1:]: v for k, v in ratio.items() if k[0] == m})
