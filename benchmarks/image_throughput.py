@@ -19,7 +19,13 @@ per-op table adds a ``contrast_mean`` row against kornia's mean-subtracting ``Co
 kornia's ``RandomBrightness`` adds ``factor - 1`` where mmr and MONAI multiply by ``factor``.
 
     python benchmarks/image_throughput.py [--batch 64] [--size 224] [--repeats 9]
-        [--threads 2] [--severity N] [--compile] [--no-ops]
+        [--threads 2] [--severity N] [--compile] [--no-ops] [--no-monai]
+        [--device cuda] [--dtype float16]
+
+``--device cuda`` times mmr and kornia on the GPU (MONAI's per-sample ``Compose`` is left out:
+it is a CPU pipeline), synchronising around every call; the floor is then the CPU draw that
+mmr's seeded noise makes on any device, plus its copy to the GPU. ``--dtype`` sets the batch's
+float type (float16 and bfloat16 are for the GPU).
 """
 
 from __future__ import annotations
@@ -148,14 +154,18 @@ def runners(size: int, severity: int | None, compile_: bool):
 
 
 def interleaved(fns: dict, x: torch.Tensor, repeats: int) -> dict[str, list[float]]:
-    """Seconds per call of each runner: one warm-up, then ``repeats`` interleaved rounds."""
+    """Seconds per call of each runner: one warm-up, then ``repeats`` interleaved rounds (on a
+    GPU each call is timed from a synchronised start to its synchronised end)."""
+    sync = torch.cuda.synchronize if x.device.type == "cuda" else (lambda: None)
     times: dict[str, list[float]] = {k: [] for k in fns}
     for fn in fns.values():  # warm-up
         fn(x)
     for _ in range(repeats):
         for k, fn in fns.items():
+            sync()
             t0 = time.perf_counter()
             fn(x)
+            sync()
             times[k].append(time.perf_counter() - t0)
     return times
 
@@ -175,9 +185,10 @@ def ratio(slow: list[float], fast: list[float]) -> str:
 
 
 def floor_costs(x: torch.Tensor, repeats: int) -> dict[str, list[float]]:
-    """The noise draw (torch's own ``randn`` for the batch) and one pass over the batch."""
+    """The noise draw (torch's own ``randn`` for the batch, on the CPU as mmr's seeded draw is,
+    then moved to ``x``'s device) and one pass over the batch."""
     g = torch.Generator().manual_seed(1)
-    return interleaved({"noise draw": lambda x: torch.randn(x.shape, generator=g),
+    return interleaved({"noise draw": lambda x: torch.randn(x.shape, generator=g).to(x.device),
                         "one pass": lambda x: torch.mul(x, 1.0)}, x, repeats)
 
 
@@ -191,15 +202,28 @@ def main() -> None:
     ap.add_argument("--compile", action="store_true",
                     help="add torch.compile(Sequential.apply) (inductor; compiling takes a while)")
     ap.add_argument("--no-ops", action="store_true", help="skip the per-op table vs kornia/MONAI")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda (MONAI rows: CPU only)")
+    ap.add_argument("--no-monai", action="store_true",
+                    help="leave MONAI out (always on a GPU: its per-sample Compose is a CPU "
+                         "pipeline)")
+    ap.add_argument("--dtype", choices=("float32", "float16", "bfloat16"), default="float32")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     x = torch.rand(args.batch, 1, args.size, args.size,
-                   generator=torch.Generator().manual_seed(0))
+                   generator=torch.Generator().manual_seed(0)).to(args.device,
+                                                                 getattr(torch, args.dtype))
     pipeline, single, mops = runners(args.size, args.severity, args.compile)
+    monai = x.device.type == "cpu" and not args.no_monai
+    if not monai:
+        del pipeline["monai Compose (per sample)"]
+        for fns in single.values():
+            del fns["monai (per sample)"]
+    device = torch.cuda.get_device_name(x.device) if x.device.type == "cuda" else "CPU"
     strength = "ranges" if args.severity is None else f"severity {args.severity}"
     tuning = {k: v for k, v in os.environ.items()
               if k.startswith(("MALLOC_", "GOMP_", "OMP_", "KMP_")) or k == "LD_PRELOAD"}
-    print(f"batch {args.batch} x 1 x {args.size} x {args.size} float32, {args.threads} threads,"
+    print(f"batch {args.batch} x 1 x {args.size} x {args.size} {args.dtype} on {device},"
+          f" {args.threads} threads,"
           f" {strength}, {args.repeats} interleaved rounds (median, 25-75th percentile),"
           f" torch {torch.__version__}, allocator and OpenMP settings {tuning or 'default'}\n")
     if args.compile:
@@ -234,17 +258,19 @@ def main() -> None:
           f"per-op {1e3 * quartiles(t['mmr per-op'])[1]:.1f} ms")
     if args.no_ops:
         return
-    print("\n| op alone | mmr img/s | kornia img/s | monai img/s | vs kornia | vs monai |"
-          " params B/sample |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("\n| op alone | mmr img/s | kornia img/s |" + (" monai img/s |" if monai else "")
+          + " vs kornia |" + (" vs monai |" if monai else "") + " params B/sample |")
+    print("|---|---:|---:|---:|---:|" + ("---:|---:|" if monai else ""))
     for name, fns in single.items():
         t = interleaved(fns, x, args.repeats)
         params = mops[name].sample(args.batch, 0)
         nbytes = sum(p.element_size() * p[0].numel() for p in ma.param_tensors(params))
-        m, k, n = (t[key] for key in ("mmr_augment", "kornia", "monai (per sample)"))
+        m, k = t["mmr_augment"], t["kornia"]
+        n = t.get("monai (per sample)")
         print(f"| {name} | {args.batch / quartiles(m)[1]:,.0f} | "
-              f"{args.batch / quartiles(k)[1]:,.0f} | {args.batch / quartiles(n)[1]:,.0f}"
-              f" | {ratio(k, m)} | {ratio(n, m)} | {nbytes} |")
+              f"{args.batch / quartiles(k)[1]:,.0f} |"
+              + (f" {args.batch / quartiles(n)[1]:,.0f} |" if n else "")
+              + f" {ratio(k, m)} |" + (f" {ratio(n, m)} |" if n else "") + f" {nbytes} |")
 
 
 if __name__ == "__main__":
