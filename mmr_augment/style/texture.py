@@ -11,8 +11,8 @@ amount is solved the same way; flat regions stay flat and the noise keeps its sp
 adds white Gaussian noise (``roughen="noise"``, regenerated from a per-sample seed as the
 noise ops do, with the standard deviation that raises the level to the target).
 
-Cost: each film's grid search takes a median of its residual per grid point, about 8 ms per
-256 px film on two CPU threads (32 films: 260 ms, against 4 ms for one ``GaussianBlur``), so a
+Cost: each film's grid search takes a median of its residual per grid point, about 6 ms per
+256 px film on two CPU threads (32 films: 177-189 ms, against 3-5 ms for one ``GaussianBlur``), so a
 ``StyleFamily`` with ``texture > 0`` is for offline restyling or small batches, not the hot
 path of a training step.
 
@@ -70,15 +70,16 @@ def _white_response() -> float:
 WHITE_RESPONSE = _white_response()
 
 
-def film_noise(x: torch.Tensor) -> torch.Tensor:
+def film_noise(x: torch.Tensor, residual_x: torch.Tensor | None = None) -> torch.Tensor:
     """``(B,)`` noise level of each film of ``x`` ``(B, C, H, W)`` (see the module doc), read
-    from at most about 65,536 of its residual's pixels (every k-th).
+    from at most about 65,536 of its residual's pixels (every k-th); ``residual_x``: its
+    :func:`high_pass`, when the caller has it already.
 
     Example:
         >>> round(float(film_noise(torch.full((1, 1, 16, 16), 0.5))), 6)
         0.0
     """
-    flat = high_pass(x).reshape(x.shape[0], -1)
+    flat = (high_pass(x) if residual_x is None else residual_x).reshape(x.shape[0], -1)
     flat = flat[:, ::max(1, flat.shape[1] // _PIXELS)]
     return ROBUST_STD * flat.abs().median(dim=1).values.to(torch.float64)
 
@@ -112,9 +113,11 @@ def on_grid(levels: list[torch.Tensor], goal: torch.Tensor, grid: tuple[float, .
     return torch.where(above.flatten() > 0, value, torch.zeros_like(value))
 
 
-def smoothing_sigma(x: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
-    """``(B,)`` Gaussian sigma (px) that brings each film's :func:`film_noise` down to
-    ``goal`` (0 where the film is already at or below it; at most ``SIGMAS[-1]``).
+def smoothing_sigma(x: torch.Tensor, goal: torch.Tensor, level: torch.Tensor | None = None
+                    ) -> torch.Tensor:
+    """``(B,)`` Gaussian sigma (px) that brings each film's :func:`film_noise` (``level``,
+    when the caller has it) down to ``goal`` (0 where the film is already at or below it; at
+    most ``SIGMAS[-1]``).
 
     Example:
         >>> x = 0.5 + 0.05 * torch.randn(1, 1, 64, 64, generator=torch.Generator().manual_seed(0))
@@ -123,7 +126,7 @@ def smoothing_sigma(x: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
         >>> round(float(sigma), 2), round(float(film_noise(y)), 3)
         (0.76, 0.01)
     """
-    levels = [film_noise(x)]
+    levels = [film_noise(x) if level is None else level]
     for s in SIGMAS[1:]:
         sigma = torch.full((x.shape[0],), s, dtype=torch.float64, device=x.device)
         levels.append(film_noise(gaussian_blur(x, size_for_sigma(sigma), sigma,
@@ -131,10 +134,12 @@ def smoothing_sigma(x: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
     return on_grid(levels, goal, SIGMAS)
 
 
-def sharpening_amount(x: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
+def sharpening_amount(x: torch.Tensor, goal: torch.Tensor, level: torch.Tensor | None = None,
+                      residual_x: torch.Tensor | None = None) -> torch.Tensor:
     """``(B,)`` unsharp-mask amount ``a`` that raises each film's :func:`film_noise` to
     ``goal`` in ``x + a * high_pass(x)`` (0 where the film is already at or above it; at most
-    ``AMOUNTS[-1]``).
+    ``AMOUNTS[-1]``). ``level`` and ``residual_x``: the film's noise level and
+    :func:`high_pass`, when the caller has them.
 
     Example:
         >>> x = 0.5 + 0.01 * torch.randn(1, 1, 64, 64, generator=torch.Generator().manual_seed(0))
@@ -142,23 +147,25 @@ def sharpening_amount(x: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
         >>> round(float(a), 2), round(float(film_noise(x + float(a) * high_pass(x))), 3)
         (1.37, 0.02)
     """
-    residual_x = high_pass(x)
-    levels = [film_noise(x)] + [film_noise(x + a * residual_x) for a in AMOUNTS[1:]]
+    residual_x = high_pass(x) if residual_x is None else residual_x
+    levels = [film_noise(x, residual_x) if level is None else level]
+    levels += [film_noise(x + a * residual_x) for a in AMOUNTS[1:]]
     return on_grid(levels, goal, AMOUNTS, rising=True)
 
 
-def _solved_for(solve, x: torch.Tensor, goal: torch.Tensor, needed: torch.Tensor
-                ) -> torch.Tensor:
-    """``solve(x, goal)`` evaluated on the films that ``needed`` marks only, 0 for the others
-    (what ``solve`` gives a film already on the goal's side; each grid search is most of
-    :func:`match_texture`'s cost, and a film needs one of the two). While ``torch.compile``
-    traces, every film is evaluated (no data-dependent shapes)."""
+def _solved_for(solve, x: torch.Tensor, goal: torch.Tensor, needed: torch.Tensor,
+                **per_film: torch.Tensor) -> torch.Tensor:
+    """``solve(x, goal, **per_film)`` evaluated on the films that ``needed`` marks only, 0
+    for the others (what ``solve`` gives a film already on the goal's side; each grid search
+    is most of :func:`match_texture`'s cost, and a film needs one of the two). While
+    ``torch.compile`` traces, every film is evaluated (no data-dependent shapes)."""
     if torch.compiler.is_compiling() or bool(needed.all()):
-        return solve(x, goal)
+        return solve(x, goal, **per_film)
     setting = torch.zeros_like(goal)
     rows = needed.nonzero().flatten()
     if len(rows):
-        setting[rows] = solve(x[rows.to(x.device)], goal[rows])
+        setting[rows] = solve(x[rows.to(x.device)], goal[rows],
+                              **{k: v[rows.to(v.device)] for k, v in per_film.items()})
     return setting
 
 
@@ -184,14 +191,16 @@ def match_texture(x: torch.Tensor, target: torch.Tensor, strength: float,
     if roughen not in ROUGHEN or (roughen == "noise" and seeds is None):
         raise ValueError(f"match_texture: roughen must be one of {list(ROUGHEN)} (\"noise\" "
                          f"with seeds), got {roughen!r}")
-    level = film_noise(x)
+    residual_x = high_pass(x)  # once: the level, the sharpening search and the sharpening
+    level = film_noise(x, residual_x)
     goal = level.clamp_min(1e-12) ** (1.0 - strength) \
         * target.to(level).clamp_min(1e-12) ** strength
-    sigma = _solved_for(smoothing_sigma, x, goal, goal < level)
+    sigma = _solved_for(smoothing_sigma, x, goal, goal < level, level=level)
     y = gaussian_blur(x, size_for_sigma(sigma), sigma, bound=largest_size_for_sigma(SIGMAS[-1]))
     if roughen == "sharpen":
-        amount = _solved_for(sharpening_amount, x, goal, goal > level)
-        return add_scaled_noise(y, high_pass(x), amount.to(x.dtype))
+        amount = _solved_for(sharpening_amount, x, goal, goal > level, level=level,
+                             residual_x=residual_x)
+        return add_scaled_noise(y, residual_x, amount.to(x.dtype))
     std = (goal.square() - level.square()).clamp_min(0.0).sqrt() / WHITE_RESPONSE
     noise = normal(seeds, tuple(x.shape[1:]), x.device).to(x.dtype)
     return add_scaled_noise(y, noise, std.to(x.dtype), out=noise)
