@@ -52,17 +52,27 @@ _MEMBER_KEYS = ("style", "quantiles", "weight", "noise")
 PICKS = ("random", "nearest")
 
 
+def sorted_pixels(x: torch.Tensor, pixels: int = 1 << 16) -> torch.Tensor:
+    """``(B, N)`` float64: at most about ``pixels`` of each image's pixels (every k-th),
+    sorted.
+
+    Example:
+        >>> sorted_pixels(torch.tensor([3.0, 1.0, 2.0, 0.0]).view(1, 1, 1, 4), 2).tolist()
+        [[2.0, 3.0]]
+    """
+    flat = x.detach().reshape(x.shape[0], -1)
+    return flat[:, ::max(1, flat.shape[1] // pixels)].to(torch.float64).sort(1).values
+
+
 def image_quantiles(x: torch.Tensor, knots: int, pixels: int = 1 << 16) -> torch.Tensor:
     """``(B, knots)`` float64 intensity quantiles of each image at evenly spaced
-    probabilities in ``[0, 1]``, read from at most about ``pixels`` of its pixels (every k-th).
+    probabilities in ``[0, 1]``, read from its :func:`sorted_pixels`.
 
     Example:
         >>> image_quantiles(torch.linspace(0, 1, 101).view(1, 1, 1, 101), 3).tolist()
         [[0.0, 0.5, 1.0]]
     """
-    flat = x.detach().reshape(x.shape[0], -1)
-    return sorted_quantiles(flat[:, ::max(1, flat.shape[1] // pixels)].to(torch.float64)
-                            .sort(1).values, knots)
+    return sorted_quantiles(sorted_pixels(x, pixels), knots)
 
 
 def sorted_quantiles(rows: torch.Tensor, knots: int) -> torch.Tensor:
@@ -94,8 +104,7 @@ def matching_curves(x: torch.Tensor, quantiles: torch.Tensor, pixels: int = 1 <<
         [0.0, 0.06, 0.25, 0.56, 1.0]
     """
     b, k = quantiles.shape
-    flat = x.detach().reshape(b, -1)
-    flat = flat[:, ::max(1, flat.shape[1] // pixels)].to(torch.float64).sort(1).values
+    flat = sorted_pixels(x, pixels)
     levels = torch.linspace(0.0, 1.0, k, dtype=torch.float64, device=flat.device)
     cdf = torch.searchsorted(flat, levels.expand(b, k).contiguous(), right=True)
     position = cdf.to(torch.float64) / flat.shape[1] * (k - 1)
@@ -336,8 +345,7 @@ class StyleFamily(ImagePerturbation):
         """A family from a YAML file written by :meth:`to_yaml`."""
         return cls(**FAMILY_FILES.read_style(path, ["name", "description", "match", "members",
                                                     "pick", "neighbours", "texture", "roughen",
-                                                    "p",
-                                                    "value_range"]))
+                                                    "p", "value_range"]))
 
     def to_yaml(self, path: str | Path) -> None:
         """Write the full config as a commented YAML file that :meth:`from_yaml` reads back."""
