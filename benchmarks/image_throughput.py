@@ -11,7 +11,9 @@ Runs are interleaved (every runner once per round, ``--repeats`` rounds after a 
 each row gives the median time and the spread (25th-75th percentile), and each speed-up is the
 median (and spread) of the per-round ratios, so a load spike hits both sides of a ratio.
 Below the rates: each mmr op's cost on the same batch, their sum, and the floor (the noise
-draw, at the rate of torch's own ``randn``, plus one pass over the batch).
+draw as mmr makes it, ``torch.ops.mmr_augment.seeded_draw`` with one generator per sample on
+torch's threads, plus one pass over the batch; torch's own ``randn`` for the batch is printed
+beside it).
 
 Semantics differ in two rows (the pipeline keeps kornia's cheaper ops): kornia's
 ``RandomContrast`` only multiplies (mmr and MONAI subtract each image's mean first), so the
@@ -185,11 +187,15 @@ def ratio(slow: list[float], fast: list[float]) -> str:
 
 
 def floor_costs(x: torch.Tensor, repeats: int) -> dict[str, list[float]]:
-    """The noise draw (torch's own ``randn`` for the batch, on the CPU as mmr's seeded draw is,
-    then moved to ``x``'s device) and one pass over the batch."""
+    """The noise draw as mmr makes it (its seeded draw, on the CPU on any device, then moved
+    to ``x``'s device), one pass over the batch, and torch's own ``randn`` for the batch."""
     g = torch.Generator().manual_seed(1)
-    return interleaved({"noise draw": lambda x: torch.randn(x.shape, generator=g).to(x.device),
-                        "one pass": lambda x: torch.mul(x, 1.0)}, x, repeats)
+    seeds = torch.arange(len(x))
+    return interleaved({
+        "noise draw": lambda x: torch.ops.mmr_augment.seeded_draw(
+            seeds, list(x.shape[1:]), 0, True).to(x.device),
+        "one pass": lambda x: torch.mul(x, 1.0),
+        "torch.randn": lambda x: torch.randn(x.shape, generator=g).to(x.device)}, x, repeats)
 
 
 def main() -> None:
@@ -249,13 +255,14 @@ def main() -> None:
         q1, q2, q3 = quartiles(v)
         print(f"| {name} | {1e3 * q2:.1f} ({1e3 * q1:.1f}-{1e3 * q3:.1f}) |")
     total = sum(quartiles(v)[1] for v in costs.values())
-    draw, one = (quartiles(v)[1] for v in floor.values())
+    draw, one, randn = (quartiles(v)[1] for v in floor.values())
     seq_ms = quartiles(seq)[1]
     print(f"| sum of the ops | {1e3 * total:.1f} |")
     print(f"\nfloor: noise draw {1e3 * draw:.1f} ms + one pass {1e3 * one:.1f} ms = "
           f"{1e3 * (draw + one):.1f} ms/batch ({args.batch / (draw + one):,.0f} images/s); "
           f"Sequential {1e3 * seq_ms:.1f} ms = {seq_ms / (draw + one):.2f}x the floor, "
-          f"per-op {1e3 * quartiles(t['mmr per-op'])[1]:.1f} ms")
+          f"per-op {1e3 * quartiles(t['mmr per-op'])[1]:.1f} ms; torch.randn for the batch "
+          f"{1e3 * randn:.1f} ms")
     if args.no_ops:
         return
     print("\n| op alone | mmr img/s | kornia img/s |" + (" monai img/s |" if monai else "")

@@ -7,9 +7,10 @@ values (the noise is drawn on the CPU, then moved). The loop over samples only s
 generators; each draw is one vectorised call, as fast as a single ``torch.randn`` over the
 whole batch (a counter-based integer hash in tensor ops was ~40x slower on CPU).
 
-Samples are drawn on as many pool threads as torch may use (``torch.get_num_threads()``),
-each a contiguous run of samples; a sample's values depend only on its seed, so the split
-changes nothing but the wall-clock time (the draw is serial inside torch).
+Samples are drawn on as many threads as torch may use (``torch.get_num_threads()``: torch's
+own OpenMP team where it can be used, else mmr's thread pool), each a contiguous run of
+samples; a sample's values depend only on its seed, so the split changes nothing but the
+wall-clock time (the draw is serial inside torch).
 
 The draw is the custom operator ``mmr_augment::seeded_draw``: ``torch.compile`` sees one opaque
 node of known shape instead of Python generators it cannot trace (no graph break).

@@ -27,22 +27,24 @@ from PIL import Image
 
 from .threads import run_in_slices
 
-_files = threading.local()
+_files: dict[tuple[int, int], object] = {}  # (process, OS thread) -> scratch file
 _MAX_SIDE = 65500  # libjpeg's largest image side
 _RUN_PIXELS = 1 << 19  # samples coded and converted together: about 2 MB of float32
 
 
 def _stream_file():
-    """This thread's scratch file for the encoder (made again in a forked child, which must not
-    share the parent's file offset)."""
-    owner, file = getattr(_files, "entry", (None, None))
-    if owner != os.getpid():
+    """This OS thread's scratch file for the encoder (made again in a forked child, which must
+    not share the parent's file offset). Keyed by the OS thread, not ``threading.local``: an
+    OpenMP worker gets a new Python thread state each time it runs mmr's work."""
+    key = (os.getpid(), threading.get_native_id())
+    file = _files.get(key)
+    if file is None:
         if hasattr(os, "memfd_create"):
             file = os.fdopen(os.memfd_create("mmr-jpeg", os.MFD_CLOEXEC), "w+b", buffering=0)
         else:
             file = tempfile.TemporaryFile(buffering=0)  # noqa: SIM115 (kept for the thread)
+        _files[key] = file
         atexit.register(file.close)  # kept open for the thread's life, closed at exit
-        _files.entry = (os.getpid(), file)
     return file
 
 

@@ -1,10 +1,10 @@
-"""One shared thread pool for per-sample work in C libraries that release the GIL.
+"""Where mmr's per-sample work in C libraries that release the GIL runs: torch's own OpenMP
+team where it can be used (:mod:`.openmp`), else one shared thread pool.
 
-Work handed to the pool should not follow a torch op that runs in parallel: such an op opens an
-OpenMP region, and afterwards OpenMP's idle worker spin-waits for a while on a core the pool's
-threads need (JPEG coded 1.8x slower right after a parallel ``torch.aminmax`` of its batch, on
-two cores). :func:`value_span` is the range check of the ops that work here (``on_pool``),
-done on the pool too.
+A separate pool started right after a parallel torch op competes with OpenMP's spin-waiting
+worker for the cores (JPEG coded 1.8x slower right after a parallel ``torch.aminmax`` of its
+batch, on two cores); the team is that worker. :func:`value_span` is the range check of the
+ops that work here (``on_pool``), done in slices too.
 """
 
 from __future__ import annotations
@@ -17,20 +17,28 @@ from functools import lru_cache
 import numpy as np
 import torch
 
+from .openmp import openmp_team, run_on_team
+
 OPENMP_GRAIN = 32768  # at::internal::GRAIN_SIZE: torch ops on fewer elements run serially
 
 
-@lru_cache(maxsize=1)
 def thread_pool() -> ThreadPoolExecutor:
-    """The process-wide pool (one worker per CPU, at most 8), made on first use."""
+    """The process-wide pool (one worker per CPU, at most 8), made on first use in each
+    process: a forked child gets its own, not the parent's copy, whose threads it lacks."""
+    return _process_pool(os.getpid())
+
+
+@lru_cache(maxsize=1)
+def _process_pool(pid: int) -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1),
-                              thread_name_prefix="mmr-image")
+                              thread_name_prefix=f"mmr-image-{pid}")
 
 
 def run_in_slices(work: Callable[[int, int], None], count: int) -> None:
     """``work(start, stop)`` over ``range(count)`` cut into one contiguous slice per torch
-    thread, on the pool (on the caller's thread when that is one slice). A task per slice, not
-    per sample: fewer hand-overs, and each thread walks its samples in memory order.
+    thread, on torch's OpenMP team or else the pool (on the caller's thread when that is one
+    slice). A task per slice, not per sample: fewer hand-overs, and each thread walks its
+    samples in memory order.
 
     Example:
         >>> seen = []
@@ -42,8 +50,11 @@ def run_in_slices(work: Callable[[int, int], None], count: int) -> None:
     if step >= count:
         work(0, count)
         return
-    list(thread_pool().map(work, range(0, count, step),
-                           [min(start + step, count) for start in range(0, count, step)]))
+    slices = [(start, min(start + step, count)) for start in range(0, count, step)]
+    if openmp_team() is not None:
+        run_on_team(work, slices)
+    else:
+        list(thread_pool().map(work, *zip(*slices, strict=True)))
 
 
 def value_span(x: torch.Tensor) -> tuple[float, float]:
