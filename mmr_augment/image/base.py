@@ -29,7 +29,6 @@ import torch
 
 from ..core import Params, Perturbation, all_on, shares_memory
 from ..errors import ConfigError, InputError, InputTypeError
-from ._kernels.threads import value_span
 
 FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 RANGE_TOLERANCE = 0.01  # of the span: resampling overshoot passes, a 0-255 image does not
@@ -100,14 +99,12 @@ def to_float_image(x: torch.Tensor, bits: int | None = None) -> torch.Tensor:
 
 
 def check_image(x: Any, owner: str = "op",
-                value_range: tuple[float, float] | None = None, *,
-                on_pool: bool = False) -> torch.Tensor:
+                value_range: tuple[float, float] | None = None) -> torch.Tensor:
     """Validate an image batch; raise a clear error naming the fix.
 
     With ``value_range``, values outside it (beyond :data:`RANGE_TOLERANCE` of the span) are
-    refused unless inside a :func:`clamp_out_of_range` block; one min/max pass per batch, by
-    NumPy on mmr's thread pool with ``on_pool`` (:func:`value_span`: the same values and
-    errors, for ops whose work then runs on the pool), else by ``torch.aminmax``.
+    refused unless inside a :func:`clamp_out_of_range` block; one ``torch.aminmax`` pass per
+    batch.
 
     Example:
         >>> check_image(torch.full((1, 1, 2, 2), 255.0), "op", (0.0, 1.0))
@@ -138,7 +135,7 @@ def check_image(x: Any, owner: str = "op",
                                    <= value_range[1]):
         return x  # an image op clamped it into [0, 1]; nothing has written it since
     if value_range is not None and not _CLAMPING.get():
-        _check_range(x, owner, value_range, on_pool)
+        _check_range(x, owner, value_range)
     # one float32-accumulated reduction instead of a full bool map: NaN/Inf propagate to it
     elif not torch.isfinite(torch.sum(x, dtype=torch.float32)):
         raise _non_finite(owner)
@@ -150,10 +147,9 @@ def _non_finite(owner: str) -> InputError:
                       f"torch.nan_to_num(x, nan=0.0).clamp(lo, hi)")
 
 
-def _check_range(x: torch.Tensor, owner: str, value_range: tuple[float, float],
-                 on_pool: bool) -> None:
+def _check_range(x: torch.Tensor, owner: str, value_range: tuple[float, float]) -> None:
     """One min/max pass: NaN/Inf and values outside ``value_range`` raise."""
-    low, high = value_span(x) if on_pool else (float(v) for v in torch.aminmax(x.detach()))
+    low, high = (float(v) for v in torch.aminmax(x.detach()))
     if not (math.isfinite(low) and math.isfinite(high)):
         raise _non_finite(owner)
     lo, hi = value_range
@@ -226,19 +222,14 @@ class ImagePerturbation(Perturbation, abstract=True):
     in-range value). The base class then clamps the input, and only when it is not already
     known to be in range (inside a ``Sequential``, after an op that clamped), never the output.
 
-    An op sets ``on_pool = True`` when its work starts on mmr's thread pool (NumPy and Pillow
-    kernels): its range check then scans the batch there too, not with a
-    parallel torch reduction, whose idle OpenMP worker would spin-wait on a core the pool's
-    threads need (``_kernels/threads.py``). Ops that work in torch keep torch's reduction. It
-    sets ``clamps_output = True`` when ``_apply`` returns values in ``[0, 1]`` for any input
-    (a decoded 8-bit image; a kernel that clamps inside its pool slices, where a torch clamp
-    after it would open an OpenMP region): the base class skips its output clamp.
+    An op sets ``clamps_output = True`` when ``_apply`` returns values in ``[0, 1]`` for any
+    input (a decoded 8-bit image; a kernel that clamps inside its per-sample slices, in the
+    same pass): the base class skips its output clamp.
     """
 
     modality = "image"
     clamp_first: ClassVar[bool] = False
     clamps_output: ClassVar[bool] = False
-    on_pool: ClassVar[bool] = False
     pointwise: ClassVar[bool] = False
 
     def __init__(self, *, p: float = 1.0, severity: int | None = None,
@@ -247,7 +238,7 @@ class ImagePerturbation(Perturbation, abstract=True):
         self.value_range = _check_value_range(value_range, type(self).__name__)
 
     def check_input(self, x: Any) -> torch.Tensor:
-        return check_image(x, type(self).__name__, self.value_range, on_pool=self.on_pool)
+        return check_image(x, type(self).__name__, self.value_range)
 
     def output_in_unit_range(self, params: Params, input_in_range: bool) -> bool:
         """Gated-on samples come back clamped into ``value_range``; gated-off ones as given."""

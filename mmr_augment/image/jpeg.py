@@ -42,7 +42,6 @@ class JPEG(ImagePerturbation):
 
     family = "jpeg"
     clamps_output = True  # 8-bit codec output / 255; kornia's codec output is clamped here
-    on_pool = True
     severity_table = {"quality": (50, 30, 15, 10, 7)}
 
     def __init__(self, quality=(10, 70), *, differentiable: bool = False, p: float = 1.0,

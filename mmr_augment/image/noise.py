@@ -175,10 +175,11 @@ class PoissonNoise(SeededNoise):
     Shot noise is signal dependent (variance ``x / photons`` grows with intensity, black stays
     black); the optional additive Gaussian read noise is not. ``photons`` is the count at full
     scale. Severity (MedMNIST-C "shot"): photons 60 25 18 10 5. Counts are exact and come from
-    one generator per sample seeded from the params' seed, on a thread pool: on an 8-bit image
-    (up to 300 photons) one uniform per pixel through a cached table of the Poisson CDF per grey
-    level, otherwise NumPy's ``Generator.poisson`` (``mmr_augment.image._kernels.poisson``).
-    ``grey_as_rgb=True`` corrupts a grey image through its RGB copy (:func:`rgb_round_trip`).
+    one generator per sample seeded from the params' seed, in slices on torch's threads: on an
+    8-bit image (up to 300 photons) one uniform per pixel through a cached table of the Poisson
+    CDF per grey level, otherwise NumPy's ``Generator.poisson``
+    (``mmr_augment.image._kernels.poisson``). ``grey_as_rgb=True`` corrupts a grey image
+    through its RGB copy (:func:`rgb_round_trip`).
 
     Example:
         >>> op = PoissonNoise(photons=(5, 60), read_std=0.01)
@@ -192,7 +193,6 @@ class PoissonNoise(SeededNoise):
 
     family = "poisson_noise"
     clamps_output = True
-    on_pool = True
     severity_table = {"photons": (60, 25, 18, 10, 5)}
 
     def __init__(self, photons=(5.0, 60.0), read_std=0.0, *, grey_as_rgb: bool = False,
@@ -271,8 +271,7 @@ class ImpulseNoise(SeededNoise):
     """
 
     family = "impulse_noise"
-    clamps_output = True  # in the kernel's slices, on the pool
-    on_pool = True
+    clamps_output = True  # in the kernel's slices
     severity_table = {"amount": (0.01, 0.03, 0.06, 0.09, 0.17)}
 
     def __init__(self, amount=(0.01, 0.1), salt_ratio=0.5, *, channels: str = "joint",

@@ -61,8 +61,9 @@ class Gamma(TwoWayTone):
     ``gamma_corr_down`` (gamma 1.1 .. 1.6 / 0.9 .. 0.4, the module's table); ``direction``
     defaults to ``"up"``. Arguments as in the module docstring.
 
-    On CPU tensors that need no gradient the power is ``exp(gamma * log(x))`` by NumPy on the
-    thread pool (``_kernels/gamma.py``), about 1.5x faster than ``torch.pow``: within 1.8e-7 of
+    On CPU tensors that need no gradient the power is ``exp(gamma * log(x))`` by NumPy in
+    per-sample slices on torch's threads (``_kernels/gamma.py``), about 2x faster than
+    ``torch.pow`` (2.1 against 4.6 ms for 64 x 224 x 224 on two threads): within 1.8e-7 of
     ``torch.pow`` on ``[0, 1]`` (float32; 2.3e-16 float64), 0 and 1 exact, ``gamma = 1`` the
     identity. Elsewhere (CUDA, autograd, ``torch.compile``) it is ``torch.pow``. Either way the
     input is clamped to ``[0, 1]`` first (negative input would give NaN).
@@ -75,7 +76,6 @@ class Gamma(TwoWayTone):
 
     family = "gamma"
     clamps_output = True  # x ** gamma maps the clamped input into [0, 1]
-    on_pool = True
     pointwise = True
     argument = "gamma"
     severity_tables = {"up": {"gamma": _UP}, "down": {"gamma": _DOWN}}

@@ -1,53 +1,18 @@
-"""Ops whose work runs on mmr's thread pool keep torch's parallel passes out of their path:
-the range check scans large CPU batches with NumPy on the pool, and JPEG, impulse and shot
-noise clamp in their kernels' slices: the values and errors of the torch passes they replace. Gamma
-runs NumPy's exp(gamma * log x) there, within a stated bound of torch.pow."""
+"""Ops whose work runs per sample in slices (torch's OpenMP team or a thread pool): JPEG,
+impulse and shot noise clamp in their kernels' slices, with the values of the torch passes
+they replace. Gamma runs NumPy's exp(gamma * log x) there, within a stated bound of
+torch.pow."""
 
 import pytest
 import torch
 
 import mmr_augment as ma
-from mmr_augment.errors import InputError
 from mmr_augment.image._kernels.gamma import gamma_on_pool
 from mmr_augment.image._kernels.poisson import poisson_scaled
-from mmr_augment.image._kernels.threads import OPENMP_GRAIN, value_span
 
 
 def large(seed: int = 0, dtype=torch.float32) -> torch.Tensor:
-    x = torch.rand(8, 1, 64, 72, generator=torch.Generator().manual_seed(seed), dtype=dtype)
-    assert x.numel() >= OPENMP_GRAIN
-    return x
-
-
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-@pytest.mark.parametrize("layout", ["contiguous", "transposed"])
-def test_value_span_is_aminmax_with_nan_and_inf(dtype, layout):
-    x = large(1, dtype) * 3 - 1
-    if layout == "transposed":
-        x = x.transpose(2, 3)
-    assert value_span(x) == tuple(float(v) for v in torch.aminmax(x))
-    x[5, 0, 7, 3] = float("inf")
-    assert value_span(x)[1] == float("inf")
-    x[2, 0, 1, 1] = float("nan")
-    low, high = value_span(x)
-    assert low != low and high != high  # NaN, as aminmax gives it
-
-
-def test_range_check_of_a_large_cpu_batch_runs_no_torch_reduction(monkeypatch):
-    def refuse(*args, **kwargs):
-        raise AssertionError("torch.aminmax ran: an OpenMP region before the pool work")
-
-    monkeypatch.setattr(torch, "aminmax", refuse)
-    x = large()
-    assert ma.JPEG(quality=50).apply(x, ma.JPEG(quality=50).sample(8, 0)).shape == x.shape
-    assert all(ma.REGISTRY[name].on_pool for name in ("JPEG", "ImpulseNoise", "PoissonNoise",
-                                                      "Gamma"))
-    with pytest.raises(InputError, match=r"image values span \[0, 255\], outside value_range"):
-        ma.check_image(torch.cat([x[:7], torch.full_like(x[:1], 255.0), x[:1] * 0]), "op",
-                       (0.0, 1.0), on_pool=True)
-    x[3, 0, 5, 5] = float("nan")
-    with pytest.raises(InputError, match="NaN or Inf"):
-        ma.check_image(x, "op", (0.0, 1.0), on_pool=True)
+    return torch.rand(8, 1, 64, 72, generator=torch.Generator().manual_seed(seed), dtype=dtype)
 
 
 @pytest.mark.parametrize("copies", [1, 3])

@@ -88,7 +88,7 @@ def _one(x: np.ndarray, y: np.ndarray, seed: int, stream: int, per_unit: int,
          edge: np.ndarray, buckets: np.ndarray, keep: np.ndarray, add: np.ndarray) -> None:
     """Salt and pepper on one sample ``x`` ``(C, H, W)`` into ``y``; units of ``per_unit``
     channels (``C``: each channel its own unit; 1: a pixel hit in every channel)."""
-    y[...] = x  # copied here, on the pool, not by a torch copy (see salt_and_pepper)
+    y[...] = x  # copied here, in the slice, not by a torch copy (see salt_and_pepper)
     rows = y.reshape(1, -1) if per_unit > 1 else y.reshape(len(y), -1)  # units per row
     units = rows.shape[1]
     r = uint32_draws(seed, stream, units)
@@ -113,8 +113,8 @@ def salt_and_pepper(x: torch.Tensor, seeds: torch.Tensor, tables: list, per_chan
         >>> bool((hit.all(0) == hit.any(0)).all()), 0.08 < hit[0, 0].float().mean().item() < 0.12
         (True, True)
     """
-    # the copy of x is made per sample on the pool: a parallel torch copy just before would
-    # leave OpenMP's worker spinning on a core the pool threads need
+    # the copy of x is made per sample in the slices: each thread copies the samples it then
+    # corrupts, one pass instead of a torch copy of the whole batch first
     source = x.detach().cpu().contiguous()
     y = torch.empty_like(source)
     src, out = source.numpy(), y.numpy()

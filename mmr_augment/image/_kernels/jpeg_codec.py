@@ -116,8 +116,9 @@ def _code_slice(samples: np.ndarray, qualities: list[int], target: np.ndarray) -
 def jpeg_roundtrip_cpu(samples: torch.Tensor, quality: torch.Tensor, double: bool
                        ) -> torch.Tensor:
     """Encode-decode float32 CPU samples ``(B, C, H, W)`` at integer ``quality`` ``(B,)`` on
-    the thread pool, one contiguous slice of the batch per torch thread (float64 out if
-    ``double``). A custom operator: ``torch.compile`` sees one node, no graph break."""
+    torch's threads (``threads.run_in_slices``), one contiguous slice of the batch per thread
+    (float64 out if ``double``). A custom operator: ``torch.compile`` sees one node, no graph
+    break."""
     out = torch.empty(samples.shape, dtype=torch.float64 if double else torch.float32)
     array, target, qualities = samples.numpy(), out.numpy(), quality.tolist()
     run_in_slices(lambda start, stop: _code_slice(array[start:stop], qualities[start:stop],

@@ -6,7 +6,8 @@ values (the counts are drawn on the CPU, then moved). NumPy's ``Generator.poisso
 (multiplication method below rate 10, Hormann's PTRS rejection above) and, measured here,
 faster per element than a batched torch inverse CDF (several times), a Cornish-Fisher normal
 approximation (about as fast, not exact) and ``torch.poisson`` with a per-sample generator
-(exact, but slower). Samples run on a thread pool: NumPy releases the GIL while it draws.
+(exact, but slower). Samples run in slices on torch's threads (``threads.run_in_slices``):
+NumPy releases the GIL while it draws.
 
 Images stored in 8 bits take only 256 rates per photon count. :func:`poisson_scaled` uses that:
 one uniform per pixel through a guide table of the exact Poisson CDF of its grey level (built

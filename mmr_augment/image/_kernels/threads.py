@@ -3,8 +3,7 @@ team where it can be used (:mod:`.openmp`), else one shared thread pool.
 
 A separate pool started right after a parallel torch op competes with OpenMP's spin-waiting
 worker for the cores (JPEG coded 1.8x slower right after a parallel ``torch.aminmax`` of its
-batch, on two cores); the team is that worker. :func:`value_span` is the range check of the
-ops that work here (``on_pool``), done in slices too.
+batch, on two cores); the team is that worker.
 """
 
 from __future__ import annotations
@@ -18,8 +17,6 @@ import numpy as np
 import torch
 
 from .openmp import openmp_team, run_on_team
-
-OPENMP_GRAIN = 32768  # at::internal::GRAIN_SIZE: torch ops on fewer elements run serially
 
 
 def thread_pool() -> ThreadPoolExecutor:
@@ -57,36 +54,11 @@ def run_in_slices(work: Callable[[int, int], None], count: int) -> None:
         list(thread_pool().map(work, *zip(*slices, strict=True)))
 
 
-def value_span(x: torch.Tensor) -> tuple[float, float]:
-    """The smallest and the largest value of ``x`` (NaN when it holds a NaN), as
-    ``torch.aminmax`` gives them. A float32/float64 CPU batch of at least
-    :data:`OPENMP_GRAIN` values is scanned by NumPy on the pool, a slice of samples per
-    thread, so no OpenMP region opens before an op's pool work; other tensors by
-    ``torch.aminmax``.
-
-    Example:
-        >>> value_span(torch.tensor([[0.5, -1.0], [2.0, 0.0]]))
-        (-1.0, 2.0)
-    """
-    x = x.detach()
-    if x.device.type != "cpu" or x.dtype not in (torch.float32, torch.float64) \
-            or x.numel() < OPENMP_GRAIN:
-        low, high = torch.aminmax(x)
-        return float(low), float(high)
-    array = x.numpy()
-    lows, highs = np.full(len(array), np.inf), np.full(len(array), -np.inf)
-
-    def scan(start: int, stop: int) -> None:  # NumPy propagates NaN, like aminmax
-        lows[start], highs[start] = array[start:stop].min(), array[start:stop].max()
-
-    run_in_slices(scan, len(array))
-    return float(lows.min()), float(highs.max())
-
-
 def clamp_unit(y: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """``y`` clamped to ``[0, 1]`` as ``torch.clamp(0, 1)`` (on the pool, instead of a parallel
-    torch pass after it), written into ``out`` (default: ``y`` itself, in place). When nothing
-    is outside, the common case, nothing is written and ``y`` is returned as it is.
+    """``y`` clamped to ``[0, 1]`` as ``torch.clamp(0, 1)`` (inside a slice, while its samples
+    are in cache, instead of a torch pass over the batch after it), written into ``out``
+    (default: ``y`` itself, in place). When nothing is outside, the common case, nothing is
+    written and ``y`` is returned as it is.
 
     Example:
         >>> y = np.array([-0.5, 0.25, 2.0], np.float32)
