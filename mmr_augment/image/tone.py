@@ -27,7 +27,7 @@ import torch
 
 from ..core import Params
 from ..errors import ConfigError
-from ._kernels.gamma import gamma_on_pool
+from ._kernels.gamma import gamma_by_numpy
 from .base import ImagePerturbation, per_sample
 
 #: MedMNIST-C ``chestmnist`` rows (``medmnistc/corruptions/registry.py``).
@@ -90,17 +90,17 @@ class Gamma(TwoWayTone):
         # kornia's adjust_gamma with gain 1, minus its gain multiply and clamp: x ** gamma maps
         # [0, 1] onto itself (0 and 1 are fixed), so clamping the input clamps the output
         if _takes_numpy(x):
-            return gamma_on_pool(x, params["gamma"], torch.empty_like(x))
+            return gamma_by_numpy(x, params["gamma"], torch.empty_like(x))
         return torch.pow(x.clamp(0.0, 1.0), per_sample(params["gamma"], x))
 
     def _apply_inplace(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         if _takes_numpy(x):
-            return gamma_on_pool(x, params["gamma"], x)
+            return gamma_by_numpy(x, params["gamma"], x)
         return torch.pow(x.clamp_(0.0, 1.0), per_sample(params["gamma"], x), out=x)
 
 
 def _takes_numpy(x: torch.Tensor) -> bool:
-    """Whether Gamma takes NumPy's ``exp(gamma * log(x))`` on the pool: eager CPU float32/64
+    """Whether Gamma takes NumPy's ``exp(gamma * log(x))`` in slices: eager CPU float32/64
     batches without autograd (the base class hands ``_apply`` float32 or float64)."""
     return (x.device.type == "cpu" and not torch.compiler.is_compiling()
             and not (x.requires_grad and torch.is_grad_enabled()))

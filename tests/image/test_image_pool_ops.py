@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import mmr_augment as ma
-from mmr_augment.image._kernels.gamma import gamma_on_pool
+from mmr_augment.image._kernels.gamma import gamma_by_numpy
 from mmr_augment.image._kernels.poisson import poisson_scaled
 
 
@@ -57,11 +57,11 @@ def test_gamma_on_the_pool_is_within_its_stated_bound_of_torch_pow(gamma):
     x = torch.rand(4, 1, 512, 512, generator=torch.Generator().manual_seed(5))
     x[0, 0, 0, :4] = torch.tensor([0.0, 1.0, 1e-45, 1e-38])
     exponents = torch.full((4,), gamma, dtype=torch.float64)
-    got = gamma_on_pool(x, exponents, torch.empty_like(x))
+    got = gamma_by_numpy(x, exponents, torch.empty_like(x))
     expected = torch.pow(x, torch.tensor(gamma, dtype=torch.float32))
     assert (got - expected).abs().max() <= 1.8e-7
     assert got[0, 0, 0, 0] == 0 and got[0, 0, 0, 1] == 1
-    wide = gamma_on_pool(x.double(), exponents, torch.empty_like(x, dtype=torch.float64))
+    wide = gamma_by_numpy(x.double(), exponents, torch.empty_like(x, dtype=torch.float64))
     assert (wide - torch.pow(x.double(), gamma)).abs().max() <= 3e-16
 
 

@@ -35,15 +35,15 @@ def _gamma_run(x: np.ndarray, gamma: np.ndarray, out: np.ndarray) -> None:
     out[identity] = kept
 
 
-def gamma_on_pool(x: torch.Tensor, gamma: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+def gamma_by_numpy(x: torch.Tensor, gamma: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
     """``clamp(x, 0, 1) ** gamma`` per sample into ``out`` (``x`` itself, or a tensor of its
     shape and dtype), for CPU float32/float64 ``x`` ``(B, ...)`` that needs no gradient;
     ``gamma`` ``(B,)`` is rounded to ``x``'s dtype first, as ``torch.pow`` takes it. A slice of
-    samples per pool thread. See the module docstring for the error against ``torch.pow``.
+    samples per torch thread. See the module docstring for the error against ``torch.pow``.
 
     Example:
         >>> x = torch.tensor([[0.0, 0.25, 1.0], [0.5, 2.0, -1.0]])
-        >>> gamma_on_pool(x, torch.tensor([0.5, 1.0]), torch.empty_like(x)).tolist()
+        >>> gamma_by_numpy(x, torch.tensor([0.5, 1.0]), torch.empty_like(x)).tolist()
         [[0.0, 0.5, 1.0], [0.5, 1.0, 0.0]]
     """
     source, target = x.detach().numpy(), out.numpy()
