@@ -37,15 +37,11 @@ def test_draw_seeds_reproducible():
     assert torch.equal(a, b) and a.dtype == torch.int64
 
 
-def test_draw_on_several_threads_equals_one_thread():
+def test_draw_on_several_threads_equals_one_thread(torch_threads):
     seeds = torch.tensor([3, 1, 4, 1, 5])
-    before = torch.get_num_threads()
-    try:
-        torch.set_num_threads(1)
-        serial = normal(seeds, (1, 256, 256), torch.device("cpu"))
-        torch.set_num_threads(2)
-        parallel = normal(seeds, (1, 256, 256), torch.device("cpu"))
-    finally:
-        torch.set_num_threads(before)
+    torch_threads(1)
+    serial = normal(seeds, (1, 256, 256), torch.device("cpu"))
+    torch_threads(2)
+    parallel = normal(seeds, (1, 256, 256), torch.device("cpu"))
     assert torch.equal(serial, parallel)
     assert torch.equal(parallel[1], normal(seeds[1:2], (1, 256, 256), torch.device("cpu"))[0])

@@ -21,11 +21,8 @@ linux_openmp = pytest.mark.skipif(
 
 
 @pytest.fixture
-def two_threads():
-    before = torch.get_num_threads()
-    torch.set_num_threads(2)
-    yield
-    torch.set_num_threads(before)
+def two_threads(torch_threads):
+    torch_threads(2)
 
 
 def batch(seed: int = 0) -> torch.Tensor:

@@ -160,12 +160,9 @@ def test_fit_family_keeps_at_most_max_members_spread_over_the_films(mixture):
 
 
 @pytest.fixture
-def one_thread():
+def one_thread(torch_threads):
     """The site fit runs many small renders: one thread is several times faster on a busy CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+    torch_threads(1)
 
 
 @pytest.mark.skipif(bool(missing("tqdm")), reason="needs the preview extra (tqdm)")

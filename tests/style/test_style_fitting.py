@@ -30,12 +30,9 @@ SIGMOID = {"kind": "sigmoid", "slope": 6.0, "midpoint": 0.5}
 
 
 @pytest.fixture(autouse=True)
-def one_thread():
+def one_thread(torch_threads):
     """The fits run many small renders: one thread is several times faster on a busy CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+    torch_threads(1)
 
 
 @pytest.fixture(scope="module")

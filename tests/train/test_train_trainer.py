@@ -21,11 +21,8 @@ from mmr_train.trainer import TERMS, Trainer
 
 
 @pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # 2 shared cores: more threads only add contention
-    yield
-    torch.set_num_threads(threads)
+def one_thread(torch_threads):
+    torch_threads(1)  # 2 shared cores: more threads only add contention
 
 
 def _trainer(tmp_path, dataset=None, **kwargs):
