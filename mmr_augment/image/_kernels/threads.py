@@ -2,7 +2,7 @@
 team where it can be used (:mod:`.openmp`), else one shared thread pool.
 
 A separate pool started right after a parallel torch op competes with OpenMP's spin-waiting
-worker for the cores (JPEG coded 1.8x slower right after a parallel ``torch.aminmax`` of its
+worker for the cores (JPEG coded 1.5x slower right after a parallel ``torch.aminmax`` of its
 batch, on two cores); the team is that worker.
 """
 
