@@ -57,6 +57,7 @@ from sklearn.preprocessing import StandardScaler
 
 from mmr_augment import ScannerStyle
 from mmr_augment.style.fitting import film_statistics
+from mmr_augment.style.texture import ROUGHEN
 from mmr_train.data.vqa_rows import load_vqa_image
 
 QUANTILES = torch.tensor([0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99])
@@ -254,7 +255,7 @@ def main() -> None:
     parser.add_argument("--family-texture", type=float, default=0.0,
                         help="StyleFamily texture strength: each film's noise level moved "
                              "toward its member film's (0: off)")
-    parser.add_argument("--family-roughen", choices=("sharpen", "noise"), default="sharpen",
+    parser.add_argument("--family-roughen", choices=ROUGHEN, default="sharpen",
                         help="with --family-texture: toward a noisier member film, amplify "
                              "the film's own residual (sharpen) or add white noise")
     parser.add_argument("--groups", action="store_true",

@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from .errors import ConfigError, InputError
+from .errors import ConfigError, InputError, check_fraction
 from .params import Choice, ParamSpec
 
 Params = dict[str, Any]
@@ -165,15 +165,14 @@ class Perturbation(nn.Module):
 
     def __init__(self, *, p: float = 1.0, severity: int | None = None) -> None:
         super().__init__()
-        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
-            raise ConfigError(f"{type(self).__name__}: p must be a number in [0, 1], got {p!r}")
+        p = check_fraction(type(self).__name__, "p", p)
         if severity is not None:
             if isinstance(severity, bool) or severity not in (1, 2, 3, 4, 5):
                 raise ConfigError(f"{type(self).__name__}: severity must be an int 1..5 or None,"
                                   f" got {severity!r}")
             if not self.severity_table:
                 raise ConfigError(f"{type(self).__name__} has no severity table")
-        self.p = float(p)
+        self.p = p
         self.severity = severity
 
     # ----------------------------------------------------------------- arguments

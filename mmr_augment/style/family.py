@@ -29,7 +29,7 @@ from torch import nn
 
 from .._rng import draw_seeds
 from ..core import Params, slice_params
-from ..errors import ConfigError
+from ..errors import ConfigError, check_fraction
 from ..image.base import ImagePerturbation
 from ..image.tone_curve import apply_lut
 from ._files import StyleFiles
@@ -194,11 +194,9 @@ class StyleFamily(ImagePerturbation):
                 or not members:
             raise ConfigError(f"StyleFamily: members must be a non-empty list of member "
                               f"mappings, got {members!r}")
-        if isinstance(match, bool) or not isinstance(match, (int, float)) \
-                or not 0 <= match <= 1:
-            raise ConfigError(f"StyleFamily: match must be a number in [0, 1], got {match!r}")
+        match = check_fraction("StyleFamily", "match", match)
         parsed = [_member(i, m) for i, m in enumerate(members)]
-        self.name, self.description, self.match = name, description, float(match)
+        self.name, self.description, self.match = name, description, match
         self.styles = nn.ModuleList(style for style, _, _, _ in parsed)
         self.weights = torch.tensor([w for _, _, w, _ in parsed], dtype=torch.float64)
         if float(self.weights.sum()) <= 0:
@@ -223,15 +221,12 @@ class StyleFamily(ImagePerturbation):
         if pick == "random" and neighbours != 1:
             raise ConfigError("StyleFamily: neighbours is for pick='nearest' only")
         self.pick, self.neighbours = pick, neighbours
-        if isinstance(texture, bool) or not isinstance(texture, (int, float)) \
-                or not 0 <= texture <= 1:
-            raise ConfigError(f"StyleFamily: texture must be a number in [0, 1], got "
-                              f"{texture!r}")
+        texture = check_fraction("StyleFamily", "texture", texture)
         if roughen not in ROUGHEN:
             raise ConfigError(f"StyleFamily: roughen must be one of {list(ROUGHEN)}, got "
                               f"{roughen!r}")
         noise = [n for _, _, _, n in parsed]
-        self.texture, self.roughen, self.noise = float(texture), roughen, None
+        self.texture, self.roughen, self.noise = texture, roughen, None
         if any(n is not None for n in noise):
             if any(n is None for n in noise):
                 raise ConfigError("StyleFamily: give noise for every member or none")

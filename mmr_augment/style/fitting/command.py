@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from ...errors import InputError
+from ..texture import ROUGHEN
 
 FILM_SUFFIXES = (".png", ".jpg", ".jpeg", ".dcm", ".dicom")
 _LUMA = torch.tensor([0.299, 0.587, 0.114]).view(3, 1, 1)
@@ -126,7 +127,7 @@ def add_fit_style_command(sub: Any) -> None:
     p.add_argument("--texture", type=float, default=0.0,
                    help="with --family: strength (0-1) of moving each image's noise level "
                         "toward its member film's (0: off)")
-    p.add_argument("--roughen", choices=("sharpen", "noise"), default="sharpen",
+    p.add_argument("--roughen", choices=ROUGHEN, default="sharpen",
                    help="with --texture: toward a noisier film, amplify the image's own "
                         "residual (sharpen) or add white noise")
     p.set_defaults(func=run_fit_style)

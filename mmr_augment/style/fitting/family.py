@@ -22,7 +22,7 @@ from typing import Any
 
 import torch
 
-from ...errors import ConfigError
+from ...errors import ConfigError, check_fraction
 from .._fit import matching_curve
 from .._stage_table import STAGES
 from ..family import sorted_quantiles
@@ -94,12 +94,8 @@ def fit_style_family(reference: Films, source: Films | None = None, *, match: fl
     if isinstance(max_members, bool) or not isinstance(max_members, int) or max_members < 2:
         raise ConfigError(f"fit_style_family: max_members must be an int >= 2, got "
                           f"{max_members!r}")
-    if isinstance(match, bool) or not isinstance(match, (int, float)) or not 0 <= match <= 1:
-        raise ConfigError(f"fit_style_family: match must be a number in [0, 1], got {match!r}")
-    if isinstance(texture, bool) or not isinstance(texture, (int, float)) \
-            or not 0 <= texture <= 1:
-        raise ConfigError(f"fit_style_family: texture must be a number in [0, 1], got "
-                          f"{texture!r}")
+    match = check_fraction("fit_style_family", "match", match)
+    texture = check_fraction("fit_style_family", "texture", texture)
     if base is not None and not isinstance(base, ScannerStyle):
         raise ConfigError(f"fit_style_family: base must be a ScannerStyle, got {base!r}")
     films = [f for x in film_batches(reference, "fit_style_family (reference)") for f in x]
@@ -132,5 +128,5 @@ def fit_style_family(reference: Films, source: Films | None = None, *, match: fl
     if texture > 0:
         description += (f", noise level moved toward the member film's (strength {texture:g}, "
                         f"{roughen})")
-    return StyleFamily(members, name=name, description=description, match=float(match),
+    return StyleFamily(members, name=name, description=description, match=match,
                        pick=pick, neighbours=neighbours, texture=texture, roughen=roughen)
