@@ -6,7 +6,10 @@ an op competes with that spinning worker for the cores: on two cores, a JPEG bat
 slower after a parallel ``torch.aminmax`` of it than alone. Run as an OpenMP parallel region of
 torch's own libgomp instead (``GOMP_parallel`` through ctypes), the work lands on the spinning
 worker itself. Each slice runs Python code that acquires the GIL and releases it in the C
-library calls (NumPy, Pillow), as on a thread pool.
+library calls (NumPy, Pillow), as on a thread pool. On the team's other threads that Python
+runs in a new thread state each time, so ``threading.local`` values do not last from one call
+to the next: key per-thread resources by ``threading.get_native_id()`` (as the JPEG codec's
+scratch file is).
 
 The team is used where torch's parallel backend is OpenMP on libgomp (Linux wheels) in the
 process that loaded it; :func:`openmp_team` is ``None`` elsewhere (another OpenMP runtime, no
