@@ -14,7 +14,11 @@ image's own intensity CDF, a per-image tone curve like a console's automatic VOI
 weight ``match``. With ``texture > 0`` each rendered image's noise level (see
 :mod:`mmr_augment.style.texture`) is then moved toward its member film's ``noise``, with
 strength ``texture``: blurred toward a smoother film; toward a noisier one its own residual is
-amplified (``roughen="sharpen"``) or white noise added (``roughen="noise"``).
+amplified (``roughen="sharpen"``) or white noise added (``roughen="noise"``). With ``rim > 0``
+each rendered image's rim (its outer rings, see :mod:`mmr_augment.style.rim`) is then moved
+toward its member film's ``border`` profile, with strength ``rim``: lifted along each edge where
+it is darker than the target (up to the member's ratio, or with ``rim_lift="flat"`` up to the
+level just inside), darkened per edge where it is brighter than the member's.
 :meth:`ScannerStyle.fit_family` fits a family from a site's films.
 """
 
@@ -33,6 +37,7 @@ from ..errors import ConfigError, check_fraction
 from ..image.base import ImagePerturbation
 from ..image.tone_curve import apply_lut
 from ._files import StyleFiles
+from .rim import LIFTS, RATIO_MAX, match_rim
 from .scanner import ScannerStyle
 from .texture import ROUGHEN, match_texture
 
@@ -45,10 +50,13 @@ FAMILY_HEADER = """\
 # match > 0 the rendered image is histogram-matched to its member's quantiles, blended with
 # weight `match`. A member's optional `noise` is its film's noise level; with texture > 0 each
 # rendered image's noise level is moved toward it (blur; sharpen or noise, as `roughen` says),
-# with that strength.
+# with that strength. A member's optional `border` is its film's rim profile (per edge top,
+# bottom, left, right and ring k px from it: the ring's mean over the next 8 px inward); with
+# rim > 0 each rendered image's rim is moved toward it with that strength (lifted toward the
+# member's ratios, or with rim_lift: flat up to the level inside; darkened per edge).
 """
 FAMILY_FILES = StyleFiles("scanner", "StyleFamily", FAMILY_HEADER, "members")
-_MEMBER_KEYS = ("style", "quantiles", "weight", "noise")
+_MEMBER_KEYS = ("style", "quantiles", "weight", "noise", "border")
 PICKS = ("random", "nearest")
 
 
@@ -113,8 +121,23 @@ def matching_curves(x: torch.Tensor, quantiles: torch.Tensor, pixels: int = 1 <<
     return torch.lerp(q.gather(1, lo), q.gather(1, lo + 1), position - lo)
 
 
-def _member(i: int, given: Any) -> tuple[ScannerStyle, list[float] | None, float, float | None]:
-    """One member mapping -> its style, quantiles, weight and noise (clear errors otherwise)."""
+def _border(i: int, border: Any) -> list[list[float]]:
+    """A member's ``border`` profile as 4 lists of one length (a clear error otherwise)."""
+    rows = list(border) if isinstance(border, (list, tuple)) else []
+    rows = [list(r) if isinstance(r, (list, tuple)) else [] for r in rows]
+    if len(rows) != 4 or not 1 <= len(rows[0]) <= 64 or len({len(r) for r in rows}) != 1 \
+            or any(isinstance(v, bool) or not isinstance(v, (int, float))
+                   or not 0 <= v <= RATIO_MAX for r in rows for v in r):
+        raise ConfigError(f"StyleFamily: member {i}'s border must be 4 lists (top, bottom, "
+                          f"left, right) of 1..64 ring ratios in [0, {RATIO_MAX:g}] "
+                          f"(mmr_augment.style.rim.film_border), got {border!r}")
+    return [[float(v) for v in r] for r in rows]
+
+
+def _member(i: int, given: Any) -> tuple[ScannerStyle, list[float] | None, float, float | None,
+                                         list[list[float]] | None]:
+    """One member mapping -> its style, quantiles, weight, noise and border (clear errors
+    otherwise)."""
     if not isinstance(given, Mapping) or any(k not in _MEMBER_KEYS for k in given):
         raise ConfigError(f"StyleFamily: member {i} must be a mapping with keys among "
                           f"{list(_MEMBER_KEYS)}, got {given!r}")
@@ -146,7 +169,9 @@ def _member(i: int, given: Any) -> tuple[ScannerStyle, list[float] | None, float
         raise ConfigError(f"StyleFamily: member {i}'s noise must be a number in (0, 1] (its "
                           f"film's noise level, mmr_augment.style.texture.film_noise), got "
                           f"{noise!r}")
-    return style, quantiles, float(weight), None if noise is None else float(noise)
+    border = given.get("border")
+    return (style, quantiles, float(weight), None if noise is None else float(noise),
+            None if border is None else _border(i, border))
 
 
 class StyleFamily(ImagePerturbation):
@@ -154,9 +179,10 @@ class StyleFamily(ImagePerturbation):
 
     Args:
         members: list of mappings ``{"style": ScannerStyle or its config, "quantiles":
-            [...], "weight": w, "noise": level}`` (each key optional: no style is the
-            identity, the default weight 1; ``noise``: the film's
-            :func:`~mmr_augment.style.texture.film_noise`, for ``texture``).
+            [...], "weight": w, "noise": level, "border": profile}`` (each key optional: no
+            style is the identity, the default weight 1; ``noise``: the film's
+            :func:`~mmr_augment.style.texture.film_noise`, for ``texture``; ``border``: its
+            :func:`~mmr_augment.style.rim.film_border`, 4 lists of ring ratios, for ``rim``).
         name: the family's name.
         description: free text, kept in the config.
         match: weight in ``[0, 1]`` of the per-image histogram matching to the member's
@@ -169,6 +195,10 @@ class StyleFamily(ImagePerturbation):
             member's ``noise`` (every member then needs one; 0: no change, 1: all the way).
         roughen: how an image is brought up to a noisier member: ``"sharpen"`` (its own
             high-pass residual amplified) or ``"noise"`` (white Gaussian noise added).
+        rim: strength in ``[0, 1]`` of moving each image's rim toward its member's
+            ``border`` (every member then needs one, all of one length; 0: no change).
+        rim_lift: what a rim darker than its target is lifted to: ``"member"`` (the
+            member's ratio times the level just inside) or ``"flat"`` (that level).
         p: probability that a sample is styled.
         value_range: the images' value range.
 
@@ -185,7 +215,8 @@ class StyleFamily(ImagePerturbation):
 
     def __init__(self, members: Sequence[Mapping[str, Any]], name: str = "family",
                  description: str = "", match: float = 0.0, pick: str = "random",
-                 neighbours: int = 1, texture: float = 0.0, roughen: str = "sharpen", *,
+                 neighbours: int = 1, texture: float = 0.0, roughen: str = "sharpen",
+                 rim: float = 0.0, rim_lift: str = "member", *,
                  p: float = 1.0, value_range=(0.0, 1.0)) -> None:
         super().__init__(p=p, value_range=value_range)
         if not isinstance(name, str) or not isinstance(description, str):
@@ -197,11 +228,11 @@ class StyleFamily(ImagePerturbation):
         match = check_fraction("StyleFamily", "match", match)
         parsed = [_member(i, m) for i, m in enumerate(members)]
         self.name, self.description, self.match = name, description, match
-        self.styles = nn.ModuleList(style for style, _, _, _ in parsed)
-        self.weights = torch.tensor([w for _, _, w, _ in parsed], dtype=torch.float64)
+        self.styles = nn.ModuleList(p[0] for p in parsed)
+        self.weights = torch.tensor([p[2] for p in parsed], dtype=torch.float64)
         if float(self.weights.sum()) <= 0:
             raise ConfigError("StyleFamily: the member weights must not all be 0")
-        given = [q for _, q, _, _ in parsed]
+        given = [p[1] for p in parsed]
         self.quantiles = None
         if any(q is not None for q in given):
             if any(q is None for q in given) or len({len(q) for q in given}) != 1:
@@ -225,7 +256,7 @@ class StyleFamily(ImagePerturbation):
         if roughen not in ROUGHEN:
             raise ConfigError(f"StyleFamily: roughen must be one of {list(ROUGHEN)}, got "
                               f"{roughen!r}")
-        noise = [n for _, _, _, n in parsed]
+        noise = [p[3] for p in parsed]
         self.texture, self.roughen, self.noise = texture, roughen, None
         if any(n is not None for n in noise):
             if any(n is None for n in noise):
@@ -234,6 +265,20 @@ class StyleFamily(ImagePerturbation):
         if self.texture > 0 and self.noise is None:
             raise ConfigError("StyleFamily: texture > 0 needs every member's noise (fit the "
                               "family with texture > 0, or give each member a noise level)")
+        self.rim = check_fraction("StyleFamily", "rim", rim)
+        if rim_lift not in LIFTS:
+            raise ConfigError(f"StyleFamily: rim_lift must be one of {list(LIFTS)}, got "
+                              f"{rim_lift!r}")
+        border = [p[4] for p in parsed]
+        self.rim_lift, self.border = rim_lift, None
+        if any(r is not None for r in border):
+            if any(r is None for r in border) or len({len(r[0]) for r in border}) != 1:
+                raise ConfigError("StyleFamily: give a border for every member or none, all "
+                                  "with the same number of rings")
+            self.border = torch.tensor(border, dtype=torch.float64)
+        if self.rim > 0 and self.border is None:
+            raise ConfigError("StyleFamily: rim > 0 needs every member's border (fit the "
+                              "family with rim > 0, or give each member a border profile)")
 
     def __len__(self) -> int:
         return len(self.styles)
@@ -291,6 +336,8 @@ class StyleFamily(ImagePerturbation):
         if self.texture > 0:
             y = match_texture(y, self.noise[index].to(x.device), self.texture, self.roughen,
                               params.get("texture_seed"))
+        if self.rim > 0:
+            y = match_rim(y, self.border[index].to(x.device), self.rim, self.rim_lift)
         return y
 
     def occlusion(self, shape: tuple[int, ...], params: Params) -> torch.Tensor:
@@ -314,7 +361,8 @@ class StyleFamily(ImagePerturbation):
     # ------------------------------------------------------------------ config and files
     def to_config(self) -> dict[str, Any]:
         """Name, description, match and every member (full style config, quantiles,
-        weight), plus any other non-default argument (``pick``, ``neighbours``)."""
+        weight, noise, border), plus any other non-default argument (``pick``, ``neighbours``,
+        ``texture``, ``rim``)."""
         members = []
         for i, style in enumerate(self.styles):
             member: dict[str, Any] = {"style": {k: v for k, v in style.to_config().items()
@@ -324,6 +372,8 @@ class StyleFamily(ImagePerturbation):
             member["weight"] = float(self.weights[i])
             if self.noise is not None:
                 member["noise"] = float(self.noise[i])
+            if self.border is not None:
+                member["border"] = self.border[i].tolist()
             members.append(member)
         cfg = super().to_config()
         full = {"type": cfg.pop("type"), "name": self.name, "description": self.description,
@@ -332,6 +382,8 @@ class StyleFamily(ImagePerturbation):
             full.update(pick=self.pick, neighbours=self.neighbours)
         if self.texture > 0:
             full.update(texture=self.texture, roughen=self.roughen)
+        if self.rim > 0:
+            full.update(rim=self.rim, rim_lift=self.rim_lift)
         full.update({k: v for k, v in cfg.items() if k not in full})
         return full
 
@@ -340,7 +392,7 @@ class StyleFamily(ImagePerturbation):
         """A family from a YAML file written by :meth:`to_yaml`."""
         return cls(**FAMILY_FILES.read_style(path, ["name", "description", "match", "members",
                                                     "pick", "neighbours", "texture", "roughen",
-                                                    "p", "value_range"]))
+                                                    "rim", "rim_lift", "p", "value_range"]))
 
     def to_yaml(self, path: str | Path) -> None:
         """Write the full config as a commented YAML file that :meth:`from_yaml` reads back."""

@@ -13,7 +13,9 @@ tone:
 member whose film's quantiles lie closest to the image's own, or one of the ``neighbours``
 closest (see :class:`~mmr_augment.style.StyleFamily`). ``texture > 0`` also records each
 film's noise level (:func:`~mmr_augment.style.texture.film_noise`), toward which every
-rendered image's noise level is moved with that strength.
+rendered image's noise level is moved with that strength. ``rim > 0`` also records each film's
+border profile (:func:`~mmr_augment.style.rim.film_border`), toward which every rendered
+image's rim is moved with that strength.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from ...errors import ConfigError, check_fraction
 from .._fit import matching_curve
 from .._stage_table import STAGES
 from ..family import sorted_quantiles
+from ..rim import film_border
 from ..texture import film_noise
 from .search import pixel_sample
 from .statistics import Films, film_batches
@@ -56,7 +59,8 @@ def fit_style_family(reference: Films, source: Films | None = None, *, match: fl
                      base: Any = None, knots: int = 65, max_members: int = 256,
                      generator: torch.Generator | int = 0, name: str = "family",
                      pick: str = "random", neighbours: int = 1, texture: float = 0.0,
-                     roughen: str = "sharpen") -> Any:
+                     roughen: str = "sharpen", rim: float = 0.0, rim_lift: str = "member"
+                     ) -> Any:
     """A :class:`~mmr_augment.style.StyleFamily` with one member per reference film.
 
     Args:
@@ -78,6 +82,10 @@ def fit_style_family(reference: Films, source: Films | None = None, *, match: fl
         texture: strength in ``[0, 1]`` of moving each image's noise level toward its member
             film's (0: not recorded, no change; see :class:`~mmr_augment.style.StyleFamily`).
         roughen: toward a noisier film, ``"sharpen"`` or ``"noise"`` (as the family's).
+        rim: strength in ``[0, 1]`` of moving each image's rim toward its member film's
+            border profile (0: not recorded, no change; films need at least 32 px per side).
+        rim_lift: a rim darker than its target is lifted to the member's ratio
+            (``"member"``) or to the level just inside (``"flat"``), as the family's.
 
     Example:
         >>> from mmr_augment.style import StyleFamily
@@ -96,6 +104,7 @@ def fit_style_family(reference: Films, source: Films | None = None, *, match: fl
                           f"{max_members!r}")
     match = check_fraction("fit_style_family", "match", match)
     texture = check_fraction("fit_style_family", "texture", texture)
+    rim = check_fraction("fit_style_family", "rim", rim)
     if base is not None and not isinstance(base, ScannerStyle):
         raise ConfigError(f"fit_style_family: base must be a ScannerStyle, got {base!r}")
     films = [f for x in film_batches(reference, "fit_style_family (reference)") for f in x]
@@ -116,6 +125,9 @@ def fit_style_family(reference: Films, source: Films | None = None, *, match: fl
             member["quantiles"] = film_quantiles(film, knots)
         if texture > 0:
             member["noise"] = max(float(film_noise(film[None])[0]), 1e-6)
+        if rim > 0:
+            member["border"] = [[round(v, 4) for v in row] for row in
+                                film_border(film[None].detach().cpu())[0].tolist()]
         if match == 0:
             style["tone"] = {"kind": "lut", "curve": matching_curve(
                 pixel_sample([film]), source_pixels, knots)}
@@ -128,5 +140,8 @@ def fit_style_family(reference: Films, source: Films | None = None, *, match: fl
     if texture > 0:
         description += (f", noise level moved toward the member film's (strength {texture:g}, "
                         f"{roughen})")
+    if rim > 0:
+        description += f", rim moved toward the member film's (strength {rim:g}, {rim_lift})"
     return StyleFamily(members, name=name, description=description, match=match,
-                       pick=pick, neighbours=neighbours, texture=texture, roughen=roughen)
+                       pick=pick, neighbours=neighbours, texture=texture, roughen=roughen,
+                       rim=rim, rim_lift=rim_lift)
