@@ -25,7 +25,7 @@ whole restyled fit half; ``--repeats R`` averages over R such splits (and probe 
         [--size 256] [--folds 5] [--cv-repeats 1] [--seed 0] [--search-films 48]
         [--styles raw,tone,all,family] [--family-match 0.5]
         [--family-pick random] [--family-neighbours 1] [--family-texture 0]
-        [--family-roughen sharpen] [--family-rim 0] [--family-rim-lift member] [--groups]
+        [--family-roughen sharpen] [--family-rim 0] [--groups]
         [--validate [--repeats 1]]
 
 Styles: today's ``ScannerStyle.fit`` (tone curve only), the new fit (``stages="all"``) and a
@@ -35,8 +35,8 @@ closest in intensity quantiles (one of ``--family-neighbours``), each film histo
 its member's quantiles with weight ``--family-match`` and, ``--family-texture S``, its noise
 level moved toward its member film's with strength ``S`` (blurred toward a smoother one;
 toward a noisier one ``--family-roughen`` sharpen or noise) and, ``--family-rim S``, its rim
-(outer 8 px per edge) moved toward its member film's border profile with strength ``S`` (lifted
-to the member's ratio or, ``--family-rim-lift flat``, to the level inside; darkened per edge);
+(outer 8 px per edge) moved toward its member film's border profile with strength ``S`` (a
+darker rim lifted along the edge, a brighter one darkened per edge);
 the row says how many members were used). ``--groups`` adds a row per style with the probe's
 accuracy on each feature group alone.
 """
@@ -60,7 +60,6 @@ from sklearn.preprocessing import StandardScaler
 
 from mmr_augment import ScannerStyle
 from mmr_augment.style.fitting import film_statistics
-from mmr_augment.style.rim import LIFTS
 from mmr_augment.style.texture import ROUGHEN
 from mmr_train.data.vqa_rows import load_vqa_image
 
@@ -139,13 +138,12 @@ def fit_style(kind: str, a: list, b: list, ns) -> tuple[Any, str]:
             f"nearest of {ns.family_neighbours}, "
         texture = f", texture {ns.family_texture:g} {ns.family_roughen}" \
             if ns.family_texture else ""
-        rim = f", rim {ns.family_rim:g} {ns.family_rim_lift}" if ns.family_rim else ""
+        rim = f", rim {ns.family_rim:g}" if ns.family_rim else ""
         return ScannerStyle.fit_family(torch.stack(a), source=torch.stack(b),
                                        match=ns.family_match, pick=ns.family_pick,
                                        neighbours=ns.family_neighbours,
                                        texture=ns.family_texture,
-                                       roughen=ns.family_roughen, rim=ns.family_rim,
-                                       rim_lift=ns.family_rim_lift), \
+                                       roughen=ns.family_roughen, rim=ns.family_rim), \
             f"style family ({pick}match {ns.family_match:g}{texture}{rim})"
     stages, label = {"tone": (("tone",), "today's fit (tone only)"),
                      "all": ("all", "new fit (all stages)")}[kind]
@@ -267,9 +265,6 @@ def main() -> None:
     parser.add_argument("--family-rim", type=float, default=0.0,
                         help="StyleFamily rim strength: each film's rim (outer 8 px per edge) "
                              "moved toward its member film's border profile (0: off)")
-    parser.add_argument("--family-rim-lift", choices=LIFTS, default="member",
-                        help="with --family-rim: lift a dark rim to the member film's ratio, "
-                             "or flat to the level just inside")
     parser.add_argument("--groups", action="store_true",
                         help="also print the probe's accuracy on each feature group alone")
     parser.add_argument("--validate", action="store_true",

@@ -16,9 +16,9 @@ weight ``match``. With ``texture > 0`` each rendered image's noise level (see
 strength ``texture``: blurred toward a smoother film; toward a noisier one its own residual is
 amplified (``roughen="sharpen"``) or white noise added (``roughen="noise"``). With ``rim > 0``
 each rendered image's rim (its outer rings, see :mod:`mmr_augment.style.rim`) is then moved
-toward its member film's ``border`` profile, with strength ``rim``: lifted along each edge where
-it is darker than the target (up to the member's ratio, or with ``rim_lift="flat"`` up to the
-level just inside), darkened per edge where it is brighter than the member's.
+toward its member film's ``border`` profile, with strength ``rim``: a ring darker than the
+member's is lifted along the edge where it is dark (evened out, up to the level just inside),
+one brighter than the member's darkened per edge.
 :meth:`ScannerStyle.fit_family` fits a family from a site's films.
 """
 
@@ -37,7 +37,7 @@ from ..errors import ConfigError, check_fraction
 from ..image.base import ImagePerturbation
 from ..image.tone_curve import apply_lut
 from ._files import StyleFiles
-from .rim import LIFTS, RATIO_MAX, match_rim
+from .rim import RATIO_MAX, match_rim
 from .scanner import ScannerStyle
 from .texture import ROUGHEN, match_texture
 
@@ -51,9 +51,9 @@ FAMILY_HEADER = """\
 # weight `match`. A member's optional `noise` is its film's noise level; with texture > 0 each
 # rendered image's noise level is moved toward it (blur; sharpen or noise, as `roughen` says),
 # with that strength. A member's optional `border` is its film's rim profile (per edge top,
-# bottom, left, right and ring k px from it: the ring's mean over the next 8 px inward); with
-# rim > 0 each rendered image's rim is moved toward it with that strength (lifted toward the
-# member's ratios, or with rim_lift: flat up to the level inside; darkened per edge).
+# bottom, left, right and ring k px from it: the ring's mean over the film's interior mean);
+# with rim > 0 each rendered image's rim is moved toward it with that strength (a darker ring
+# lifted along the edge up to the level just inside, a brighter one darkened per edge).
 """
 FAMILY_FILES = StyleFiles("scanner", "StyleFamily", FAMILY_HEADER, "members")
 _MEMBER_KEYS = ("style", "quantiles", "weight", "noise", "border")
@@ -197,8 +197,6 @@ class StyleFamily(ImagePerturbation):
             high-pass residual amplified) or ``"noise"`` (white Gaussian noise added).
         rim: strength in ``[0, 1]`` of moving each image's rim toward its member's
             ``border`` (every member then needs one, all of one length; 0: no change).
-        rim_lift: what a rim darker than its target is lifted to: ``"member"`` (the
-            member's ratio times the level just inside) or ``"flat"`` (that level).
         p: probability that a sample is styled.
         value_range: the images' value range.
 
@@ -216,7 +214,7 @@ class StyleFamily(ImagePerturbation):
     def __init__(self, members: Sequence[Mapping[str, Any]], name: str = "family",
                  description: str = "", match: float = 0.0, pick: str = "random",
                  neighbours: int = 1, texture: float = 0.0, roughen: str = "sharpen",
-                 rim: float = 0.0, rim_lift: str = "member", *,
+                 rim: float = 0.0, *,
                  p: float = 1.0, value_range=(0.0, 1.0)) -> None:
         super().__init__(p=p, value_range=value_range)
         if not isinstance(name, str) or not isinstance(description, str):
@@ -266,11 +264,8 @@ class StyleFamily(ImagePerturbation):
             raise ConfigError("StyleFamily: texture > 0 needs every member's noise (fit the "
                               "family with texture > 0, or give each member a noise level)")
         self.rim = check_fraction("StyleFamily", "rim", rim)
-        if rim_lift not in LIFTS:
-            raise ConfigError(f"StyleFamily: rim_lift must be one of {list(LIFTS)}, got "
-                              f"{rim_lift!r}")
         border = [p[4] for p in parsed]
-        self.rim_lift, self.border = rim_lift, None
+        self.border = None
         if any(r is not None for r in border):
             if any(r is None for r in border) or len({len(r[0]) for r in border}) != 1:
                 raise ConfigError("StyleFamily: give a border for every member or none, all "
@@ -337,7 +332,7 @@ class StyleFamily(ImagePerturbation):
             y = match_texture(y, self.noise[index].to(x.device), self.texture, self.roughen,
                               params.get("texture_seed"))
         if self.rim > 0:
-            y = match_rim(y, self.border[index].to(x.device), self.rim, self.rim_lift)
+            y = match_rim(y, self.border[index].to(x.device), self.rim)
         return y
 
     def occlusion(self, shape: tuple[int, ...], params: Params) -> torch.Tensor:
@@ -383,7 +378,7 @@ class StyleFamily(ImagePerturbation):
         if self.texture > 0:
             full.update(texture=self.texture, roughen=self.roughen)
         if self.rim > 0:
-            full.update(rim=self.rim, rim_lift=self.rim_lift)
+            full["rim"] = self.rim
         full.update({k: v for k, v in cfg.items() if k not in full})
         return full
 
@@ -392,7 +387,7 @@ class StyleFamily(ImagePerturbation):
         """A family from a YAML file written by :meth:`to_yaml`."""
         return cls(**FAMILY_FILES.read_style(path, ["name", "description", "match", "members",
                                                     "pick", "neighbours", "texture", "roughen",
-                                                    "rim", "rim_lift", "p", "value_range"]))
+                                                    "rim", "p", "value_range"]))
 
     def to_yaml(self, path: str | Path) -> None:
         """Write the full config as a commented YAML file that :meth:`from_yaml` reads back."""

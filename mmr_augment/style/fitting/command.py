@@ -11,8 +11,7 @@ closest in intensity quantiles (one of ``--neighbours``) instead of a random one
 ``--texture S`` moves each image's noise level toward its member film's with strength ``S``
 (blurred toward a smoother film; toward a noisier one, ``--roughen`` sharpen or noise);
 ``--rim S`` moves each image's rim (its outer 8 px per edge) toward its member film's border
-profile with strength ``S`` (a dark rim lifted to the member's, or ``--rim-lift flat`` to the
-level inside; a bright one darkened).
+profile with strength ``S`` (a darker rim lifted along the edge, a brighter one darkened).
 """
 
 from __future__ import annotations
@@ -25,7 +24,6 @@ import torch
 import torch.nn.functional as F
 
 from ...errors import InputError
-from ..rim import LIFTS
 from ..texture import ROUGHEN
 
 FILM_SUFFIXES = (".png", ".jpg", ".jpeg", ".dcm", ".dicom")
@@ -89,8 +87,7 @@ def run_fit_style(ns: argparse.Namespace) -> int:
         family = fit_style_family(reference, source, match=ns.match, base=result.style,
                                   knots=ns.knots, generator=ns.seed, name=name,
                                   pick=ns.pick, neighbours=ns.neighbours,
-                                  texture=ns.texture, roughen=ns.roughen, rim=ns.rim,
-                                  rim_lift=ns.rim_lift)
+                                  texture=ns.texture, roughen=ns.roughen, rim=ns.rim)
         family.to_yaml(ns.out)
         print(f"  family    {family.description}")
     else:
@@ -138,7 +135,4 @@ def add_fit_style_command(sub: Any) -> None:
     p.add_argument("--rim", type=float, default=0.0,
                    help="with --family: strength (0-1) of moving each image's rim (outer 8 px "
                         "per edge) toward its member film's border profile (0: off)")
-    p.add_argument("--rim-lift", choices=LIFTS, default="member",
-                   help="with --rim: lift a dark rim to the member film's ratio, or flat to "
-                        "the level just inside")
     p.set_defaults(func=run_fit_style)

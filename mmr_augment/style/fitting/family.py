@@ -59,8 +59,7 @@ def fit_style_family(reference: Films, source: Films | None = None, *, match: fl
                      base: Any = None, knots: int = 65, max_members: int = 256,
                      generator: torch.Generator | int = 0, name: str = "family",
                      pick: str = "random", neighbours: int = 1, texture: float = 0.0,
-                     roughen: str = "sharpen", rim: float = 0.0, rim_lift: str = "member"
-                     ) -> Any:
+                     roughen: str = "sharpen", rim: float = 0.0) -> Any:
     """A :class:`~mmr_augment.style.StyleFamily` with one member per reference film.
 
     Args:
@@ -83,9 +82,8 @@ def fit_style_family(reference: Films, source: Films | None = None, *, match: fl
             film's (0: not recorded, no change; see :class:`~mmr_augment.style.StyleFamily`).
         roughen: toward a noisier film, ``"sharpen"`` or ``"noise"`` (as the family's).
         rim: strength in ``[0, 1]`` of moving each image's rim toward its member film's
-            border profile (0: not recorded, no change; films need at least 32 px per side).
-        rim_lift: a rim darker than its target is lifted to the member's ratio
-            (``"member"``) or to the level just inside (``"flat"``), as the family's.
+            border profile (0: not recorded, no change; films need more than 32 px per
+            side).
 
     Example:
         >>> from mmr_augment.style import StyleFamily
@@ -141,7 +139,7 @@ def fit_style_family(reference: Films, source: Films | None = None, *, match: fl
         description += (f", noise level moved toward the member film's (strength {texture:g}, "
                         f"{roughen})")
     if rim > 0:
-        description += f", rim moved toward the member film's (strength {rim:g}, {rim_lift})"
+        description += f", rim moved toward the member film's (strength {rim:g})"
     return StyleFamily(members, name=name, description=description, match=match,
                        pick=pick, neighbours=neighbours, texture=texture, roughen=roughen,
-                       rim=rim, rim_lift=rim_lift)
+                       rim=rim)
