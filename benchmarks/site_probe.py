@@ -35,8 +35,9 @@ closest in intensity quantiles (one of ``--family-neighbours``), each film histo
 its member's quantiles with weight ``--family-match`` and, ``--family-texture S``, its noise
 level moved toward its member film's with strength ``S`` (blurred toward a smoother one;
 toward a noisier one ``--family-roughen`` sharpen or noise) and, ``--family-rim S``, its rim
-(outer 8 px per edge) moved toward its member film's border profile with strength ``S`` (a
-darker rim lifted along the edge, a brighter one darkened per edge);
+(outer 8 px per edge) moved toward its member film's border profile with strength ``S`` (a rim
+dropping deeper below its inside than the member's lifted along the edge, a brighter one
+darkened per edge);
 the row says how many members were used). ``--groups`` adds a row per style with the probe's
 accuracy on each feature group alone.
 """

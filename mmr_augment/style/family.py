@@ -16,9 +16,9 @@ weight ``match``. With ``texture > 0`` each rendered image's noise level (see
 strength ``texture``: blurred toward a smoother film; toward a noisier one its own residual is
 amplified (``roughen="sharpen"``) or white noise added (``roughen="noise"``). With ``rim > 0``
 each rendered image's rim (its outer rings, see :mod:`mmr_augment.style.rim`) is then moved
-toward its member film's ``border`` profile, with strength ``rim``: a ring darker than the
-member's is lifted along the edge where it is dark (evened out, up to the level just inside),
-one brighter than the member's darkened per edge.
+toward its member film's ``border`` profile (per edge and ring: its level, and its drop below
+the band just inside), with strength ``rim``: a rim dropping deeper than the member's is lifted
+along the edge where it is dark, one brighter than the member's darkened per edge.
 :meth:`ScannerStyle.fit_family` fits a family from a site's films.
 """
 
@@ -50,10 +50,11 @@ FAMILY_HEADER = """\
 # match > 0 the rendered image is histogram-matched to its member's quantiles, blended with
 # weight `match`. A member's optional `noise` is its film's noise level; with texture > 0 each
 # rendered image's noise level is moved toward it (blur; sharpen or noise, as `roughen` says),
-# with that strength. A member's optional `border` is its film's rim profile (per edge top,
-# bottom, left, right and ring k px from it: the ring's mean over the film's interior mean);
-# with rim > 0 each rendered image's rim is moved toward it with that strength (a darker ring
-# lifted along the edge up to the level just inside, a brighter one darkened per edge).
+# with that strength. A member's optional `border` is its film's rim profile, 8 rows of one
+# number per ring k px from the edge: rows 0-3 the ring's level (its mean over the film's
+# interior mean) at the top, bottom, left, right edges, rows 4-7 its drop there (how far it lies
+# below the band just inside, along the edge); with rim > 0 each rendered image's rim is moved
+# toward it with that strength (a deeper drop lifted along the edge, a brighter level darkened).
 """
 FAMILY_FILES = StyleFiles("scanner", "StyleFamily", FAMILY_HEADER, "members")
 _MEMBER_KEYS = ("style", "quantiles", "weight", "noise", "border")
@@ -122,15 +123,16 @@ def matching_curves(x: torch.Tensor, quantiles: torch.Tensor, pixels: int = 1 <<
 
 
 def _border(i: int, border: Any) -> list[list[float]]:
-    """A member's ``border`` profile as 4 lists of one length (a clear error otherwise)."""
+    """A member's ``border`` profile as 8 lists of one length (a clear error otherwise)."""
     rows = list(border) if isinstance(border, (list, tuple)) else []
     rows = [list(r) if isinstance(r, (list, tuple)) else [] for r in rows]
-    if len(rows) != 4 or not 1 <= len(rows[0]) <= 64 or len({len(r) for r in rows}) != 1 \
+    if len(rows) != 8 or not 1 <= len(rows[0]) <= 64 or len({len(r) for r in rows}) != 1 \
             or any(isinstance(v, bool) or not isinstance(v, (int, float))
                    or not 0 <= v <= RATIO_MAX for r in rows for v in r):
-        raise ConfigError(f"StyleFamily: member {i}'s border must be 4 lists (top, bottom, "
-                          f"left, right) of 1..64 ring ratios in [0, {RATIO_MAX:g}] "
-                          f"(mmr_augment.style.rim.film_border), got {border!r}")
+        raise ConfigError(f"StyleFamily: member {i}'s border must be 8 lists (levels, then "
+                          f"drops, of the top, bottom, left, right edges) of 1..64 numbers in "
+                          f"[0, {RATIO_MAX:g}] (mmr_augment.style.rim.film_border), got "
+                          f"{border!r}")
     return [[float(v) for v in r] for r in rows]
 
 
@@ -182,7 +184,7 @@ class StyleFamily(ImagePerturbation):
             [...], "weight": w, "noise": level, "border": profile}`` (each key optional: no
             style is the identity, the default weight 1; ``noise``: the film's
             :func:`~mmr_augment.style.texture.film_noise`, for ``texture``; ``border``: its
-            :func:`~mmr_augment.style.rim.film_border`, 4 lists of ring ratios, for ``rim``).
+            :func:`~mmr_augment.style.rim.film_border`, 8 lists: levels, drops; for ``rim``).
         name: the family's name.
         description: free text, kept in the config.
         match: weight in ``[0, 1]`` of the per-image histogram matching to the member's
@@ -226,11 +228,11 @@ class StyleFamily(ImagePerturbation):
         match = check_fraction("StyleFamily", "match", match)
         parsed = [_member(i, m) for i, m in enumerate(members)]
         self.name, self.description, self.match = name, description, match
-        self.styles = nn.ModuleList(p[0] for p in parsed)
-        self.weights = torch.tensor([p[2] for p in parsed], dtype=torch.float64)
+        self.styles = nn.ModuleList(m[0] for m in parsed)
+        self.weights = torch.tensor([m[2] for m in parsed], dtype=torch.float64)
         if float(self.weights.sum()) <= 0:
             raise ConfigError("StyleFamily: the member weights must not all be 0")
-        given = [p[1] for p in parsed]
+        given = [m[1] for m in parsed]
         self.quantiles = None
         if any(q is not None for q in given):
             if any(q is None for q in given) or len({len(q) for q in given}) != 1:
@@ -254,7 +256,7 @@ class StyleFamily(ImagePerturbation):
         if roughen not in ROUGHEN:
             raise ConfigError(f"StyleFamily: roughen must be one of {list(ROUGHEN)}, got "
                               f"{roughen!r}")
-        noise = [p[3] for p in parsed]
+        noise = [m[3] for m in parsed]
         self.texture, self.roughen, self.noise = texture, roughen, None
         if any(n is not None for n in noise):
             if any(n is None for n in noise):
@@ -264,7 +266,7 @@ class StyleFamily(ImagePerturbation):
             raise ConfigError("StyleFamily: texture > 0 needs every member's noise (fit the "
                               "family with texture > 0, or give each member a noise level)")
         self.rim = check_fraction("StyleFamily", "rim", rim)
-        border = [p[4] for p in parsed]
+        border = [m[4] for m in parsed]
         self.border = None
         if any(r is not None for r in border):
             if any(r is None for r in border) or len({len(r[0]) for r in border}) != 1:

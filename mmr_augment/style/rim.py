@@ -1,33 +1,43 @@
 """Film rim: a film's border profile per edge, and moving a film's rim toward a target profile.
 
-Films often carry a rim at their border: the collimator's shadow or the edge of the film,
-darker than what lies just inside, and often uneven along the edge. A film's border profile is
-``(4, R)`` ratios, one row per edge (top, bottom, left, right) and one column per ring ``k =
-0 .. R-1`` (``R`` = :data:`RINGS` px; each pixel counted to its nearest edge): the mean of
-ring ``k`` of that edge over the mean of the film's interior (the pixels at least ``2 R`` px
-from every edge). Ratios are in px, not in fractions of the film: the same ``R`` at every film
-size; a film needs more than ``4 R`` px per side.
+Films often carry a rim at their border: the collimator's shadow or the edge of the film, a
+step darker than what lies just inside, often uneven along the edge; others only darken
+gradually toward the edge. A film's
+border profile is ``(8, R)`` numbers, ``R`` = :data:`RINGS` rings (ring ``k``: the pixels ``k``
+px from an edge, each pixel counted to its nearest edge), for the edges top, bottom, left,
+right in that order:
+
+- rows 0-3, the rim's *level*: the mean of ring ``k`` of that edge over the mean of the film's
+  interior (the pixels at least ``2 R`` px from every edge);
+- rows 4-7, its *drop*: how much that level would rise if the ring were lifted, at each
+  position along the edge, up to the band just inside, ``max(band - ring, 0)`` (``ring`` the
+  ring's value there, ``band`` the mean of the next ``R`` px inward there, both box-smoothed
+  over :data:`SMOOTH` px along the edge), in the same units: near 0 for a film that darkens
+  gradually toward its edge, large for a rim a step darker than its inside, in places or all
+  along.
+
+Ratios are in px, not in fractions of the film: the same ``R`` at every film size; a film
+needs more than ``4 R`` px per side.
 
 :func:`match_rim` moves a film's rim toward a target profile with a strength ``S`` in two
-steps; each ring of each edge is either lifted or darkened, as the film's ratio there lies
-under or over the target's:
+steps, per edge and ring:
 
-1. lift, along the edge (rings darker than the target's): each pixel of such a ring is raised
-   by ``S * max(band - ring, 0)``, ``ring`` the ring's value at that position along the edge
-   and ``band`` the mean of the next ``R`` px inward there, both box-smoothed over
-   :data:`SMOOTH` px along the edge. An added offset, so a rim close to black lifts too, and
-   only where it is dark: a rim that is uneven along its edge is evened out, up to the level
-   just inside (the box blurs the lift's own edges: a rim that breaks off abruptly along the
-   edge is over-lifted next to the break).
-2. darken, per edge: each ring of an edge brighter than the target's (after the lift) is
-   scaled by ``(target_k / film_k) ** S``, at least :data:`GAIN_FLOOR`. A ring lifted past its
-   target comes back to it here.
+1. lift, along the edge, where the film's drop is deeper than the target's: each pixel is
+   raised by ``S * a * max(band - ring, 0)``, ``a = 1 - target_drop / film_drop`` (in [0, 1]),
+   so the drop shrinks to the target's at ``S = 1``. An added offset, so a rim close to black
+   lifts too, only where it is dark: an uneven rim is evened out (the box blurs the lift's own
+   edges: a rim that breaks off abruptly along the edge is over-lifted next to the break). A
+   film with a shallower drop than the target's is not lifted.
+2. darken, per edge: each ring brighter than the target's level (after the lift) is scaled
+   by ``(target_level / film_level) ** S``, at least :data:`GAIN_FLOOR`. An evenly darker
+   rim is not brightened.
 
 Example:
     >>> x = torch.full((1, 1, 40, 40), 0.5)
-    >>> x[..., :2, :] = 0.1  # a dark rim, 2 px, at the top edge
-    >>> [round(v, 2) for v in film_border(x)[0, 0, :3].tolist()]
-    [0.2, 0.2, 1.0]
+    >>> x[..., :2, :] = 0.1  # a dark rim, 2 px, at the top edge: level and drop
+    >>> profile = film_border(x, 4)[0]
+    >>> [round(v, 2) for v in profile[0].tolist()], [round(v, 2) for v in profile[4].tolist()]
+    ([0.2, 0.2, 1.0, 1.0], [0.8, 0.8, 0.0, 0.0])
 """
 
 from __future__ import annotations
@@ -37,7 +47,7 @@ import torch.nn.functional as F
 
 __all__ = ["EDGES", "GAIN_FLOOR", "RATIO_MAX", "RINGS", "SMOOTH", "film_border", "match_rim"]
 
-#: The film's edges, in the order of a border profile's rows.
+#: The film's edges, in the order of a border profile's rows (levels, then drops).
 EDGES = ("top", "bottom", "left", "right")
 #: Rings (px) of a border profile; the lift's band is as wide, and the interior starts at 2 R.
 RINGS = 8
@@ -45,7 +55,7 @@ RINGS = 8
 SMOOTH = 9
 #: The darkening's smallest gain.
 GAIN_FLOOR = 0.25
-#: Largest ratio a border profile holds (a bright ring on a black film).
+#: Largest number a border profile holds (a bright ring on a black film).
 RATIO_MAX = 16.0
 
 
@@ -78,26 +88,14 @@ def _films(x: torch.Tensor, rings: int) -> torch.Tensor:
     return x.detach().reshape(-1, *x.shape[-2:]).clamp(0, 1).to(torch.float64)
 
 
-def _profile(v: torch.Tensor, rings: int) -> torch.Tensor:
-    """``(N, 4, R)`` border profile of ``(N, H, W)`` float64 films."""
+def _levels(v: torch.Tensor, rings: int) -> torch.Tensor:
+    """``(N, 4 R)`` rim levels (profile rows 0-3, flattened) of ``(N, H, W)`` float64 films."""
     label, _, interior = _rings(*v.shape[-2:], rings, v.device)
-    flat, label = v.flatten(1), label.flatten()
+    flat, label = v.clamp(0, 1).flatten(1), label.flatten()
     sums = flat.new_zeros(flat.shape[0], 4 * rings + 1).index_add_(1, label, flat)
     counts = torch.bincount(label, minlength=4 * rings + 1).to(flat)
     inner = flat[:, interior.flatten()].mean(1).clamp_min(1e-6)
-    ratio = sums[:, :-1] / counts[:-1] / inner[:, None]
-    return ratio.clamp(0.0, RATIO_MAX).view(-1, 4, rings)
-
-
-def film_border(x: torch.Tensor, rings: int = RINGS) -> torch.Tensor:
-    """``(B, 4, R)`` float64 border profile of each film of ``x`` ``(B, C, H, W)`` (see the
-    module doc; channels averaged; values clamped to [0, 1] first).
-
-    Example:
-        >>> film_border(torch.full((2, 1, 20, 20), 0.5), 4).unique().tolist()
-        [1.0]
-    """
-    return _profile(_films(x.mean(1, keepdim=True), rings), rings)
+    return (sums[:, :-1] / counts[:-1] / inner[:, None]).clamp(0.0, RATIO_MAX)
 
 
 def _smooth_along(v: torch.Tensor) -> torch.Tensor:
@@ -109,18 +107,47 @@ def _smooth_along(v: torch.Tensor) -> torch.Tensor:
     return out.reshape(n, k, length)
 
 
+def _full_lift(v: torch.Tensor, rings: int) -> torch.Tensor:
+    """``(N, H, W)``: each ring pixel's ``max(band - ring, 0)`` along its nearest edge."""
+    label, side, _ = _rings(*v.shape[-2:], rings, v.device)
+    lift = torch.zeros_like(v)
+    for e in range(4):
+        t = _to_edge(v, e)
+        ring = _smooth_along(t[:, :rings])
+        band = _smooth_along(t[:, rings:2 * rings].mean(1, keepdim=True))
+        full = torch.zeros_like(t)
+        full[:, :rings] = (band - ring).clamp_min(0)
+        lift = torch.where((side == e) & (label < 4 * rings), _from_edge(full, e), lift)
+    return lift
+
+
+def film_border(x: torch.Tensor, rings: int = RINGS) -> torch.Tensor:
+    """``(B, 8, R)`` float64 border profile of each film of ``x`` ``(B, C, H, W)``: levels,
+    then drops (see the module doc; channels averaged; values clamped to [0, 1] first).
+
+    Example:
+        >>> film_border(torch.full((2, 1, 20, 20), 0.5), 4).unique().tolist()
+        [0.0, 1.0]
+    """
+    v = _films(x.mean(1, keepdim=True), rings)
+    levels = _levels(v, rings)
+    drops = (_levels(v + _full_lift(v, rings), rings) - levels).clamp_min(0)
+    return torch.cat([levels, drops], 1).view(-1, 8, rings)
+
+
 def match_rim(x: torch.Tensor, target: torch.Tensor, strength: float) -> torch.Tensor:
-    """Move each film's rim toward ``target[b]`` (``(B, 4, R)`` border profiles), with
+    """Move each film's rim toward ``target[b]`` (``(B, 8, R)`` border profiles), with
     ``strength`` in ``[0, 1]``: lift along the edge, then darken per edge (see the module doc).
     Batched; the values are not clamped; only the outer ``R`` rings change.
 
     Example:
         >>> x = torch.full((1, 1, 40, 40), 0.5)
-        >>> x[..., -2:, 5:25] = 0.1  # a dark, uneven rim at the bottom edge
-        >>> y = match_rim(x, torch.ones(1, 4, 4), 1.0)  # lifted toward ratio 1
+        >>> x[..., -2:, 5:25] = 0.1  # a rim dark in places, at the bottom edge
+        >>> even = torch.cat([torch.ones(1, 4, 4), torch.zeros(1, 4, 4)], 1)
+        >>> y = match_rim(x, even, 1.0)  # lifted: no drop, level 1
         >>> [[round(v, 2) for v in film_border(f, 4)[0, 1, :2].tolist()] for f in (x, y)]
         [[0.6, 0.58], [1.0, 1.0]]
-        >>> z = match_rim(torch.full((1, 1, 40, 40), 0.5), torch.full((1, 4, 4), 0.5), 1.0)
+        >>> z = match_rim(torch.full((1, 1, 40, 40), 0.5), even * 0.5, 1.0)
         >>> round(float(z[0, 0, 0, 20]), 3), round(float(z[0, 0, 20, 20]), 3)  # darkened
         (0.25, 0.5)
     """
@@ -128,20 +155,17 @@ def match_rim(x: torch.Tensor, target: torch.Tensor, strength: float) -> torch.T
     rings = target.shape[-1]
     v = _films(x, rings)
     goal = target.to(v).repeat_interleave(c, 0).flatten(1)
-    label, side, _ = _rings(h, w, rings, x.device)
-    darker = (_profile(v, rings).flatten(1) < goal).to(v)  # (N, 4 R): the rings to lift
-    offset = torch.zeros_like(v)
-    for e in range(4):
-        t = _to_edge(v, e)
-        ring = _smooth_along(t[:, :rings])
-        band = _smooth_along(t[:, rings:2 * rings].mean(1, keepdim=True))
-        full = torch.zeros_like(t)
-        lift = darker[:, e * rings:(e + 1) * rings, None]
-        full[:, :rings] = strength * lift * (band - ring).clamp_min(0)
-        offset = torch.where((side == e) & (label < 4 * rings), _from_edge(full, e), offset)
-    lifted = _profile((v + offset).clamp(0, 1), rings).flatten(1).clamp_min(1e-6)
-    gain = ((goal / lifted) ** strength).clamp(GAIN_FLOOR, 1.0)
+    level_goal, drop_goal = goal[:, :4 * rings], goal[:, 4 * rings:]
+    label = _rings(h, w, rings, x.device)[0].flatten()
+    full = _full_lift(v, rings)
+    levels = _levels(v, rings)
+    drop = (_levels(v + full, rings) - levels).clamp_min(0)
+    share = (1 - drop_goal / drop.clamp_min(1e-6)).clamp(0.0, 1.0)
+    share = torch.cat([share, share.new_zeros(b * c, 1)], 1)
+    offset = strength * share[:, label].view(-1, h, w) * full
+    lifted = _levels(v + offset, rings).clamp_min(1e-6)
+    gain = ((level_goal / lifted) ** strength).clamp(GAIN_FLOOR, 1.0)
     gain = torch.cat([gain, gain.new_ones(b * c, 1)], 1)
-    field = gain[:, label.flatten()].view(-1, h, w)
+    field = gain[:, label].view(-1, h, w)
     out = x.reshape(-1, h, w) + offset.to(x.dtype)
     return (out * field.to(x.dtype)).view(b, c, h, w)

@@ -11,7 +11,8 @@ closest in intensity quantiles (one of ``--neighbours``) instead of a random one
 ``--texture S`` moves each image's noise level toward its member film's with strength ``S``
 (blurred toward a smoother film; toward a noisier one, ``--roughen`` sharpen or noise);
 ``--rim S`` moves each image's rim (its outer 8 px per edge) toward its member film's border
-profile with strength ``S`` (a darker rim lifted along the edge, a brighter one darkened).
+profile with strength ``S`` (a rim dropping deeper than the member's lifted along the edge, a
+brighter one darkened).
 """
 
 from __future__ import annotations
