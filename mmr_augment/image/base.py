@@ -14,6 +14,8 @@ its ``value_range=``. Code that relies on the op clamping on purpose opts out wi
 The range scan is skipped for the batch an image op last returned clamped into ``[0, 1]`` (in
 this thread), as long as it is the same tensor, unmodified: ``x = op(x, generator=g)`` in
 turn then scans the batch once, not once per op, and skips the clamps a ``Sequential`` skips.
+A batch the scan finds inside ``[0, 1]`` is remembered the same way, so the op given it skips
+its input clamp too.
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ _LAST_IN_RANGE: ContextVar[tuple | None] = ContextVar("mmr_last_in_range", defau
 
 def known_in_unit_range(x: Any) -> bool:
     """Whether ``x`` is the batch an image op last returned clamped into ``[0, 1]`` in this
-    thread, unmodified since (same tensor object, same version counter).
+    thread, or the last one its range check found inside ``[0, 1]``, unmodified since (same
+    tensor object, same version counter).
 
     Example:
         >>> import mmr_augment as ma
@@ -148,7 +151,8 @@ def _non_finite(owner: str) -> InputError:
 
 
 def _check_range(x: torch.Tensor, owner: str, value_range: tuple[float, float]) -> None:
-    """One min/max pass: NaN/Inf and values outside ``value_range`` raise."""
+    """One min/max pass: NaN/Inf and values outside ``value_range`` raise; a batch found inside
+    ``[0, 1]`` is remembered as such (:func:`known_in_unit_range`), so the op skips its clamps."""
     low, high = (float(v) for v in torch.aminmax(x.detach()))
     if not (math.isfinite(low) and math.isfinite(high)):
         raise _non_finite(owner)
@@ -162,6 +166,8 @@ def _check_range(x: torch.Tensor, owner: str, value_range: tuple[float, float]) 
             f"LoadImaged; integer tensors: mmr_augment.to_float_image(x)), or pass "
             f"value_range=({low:.4g}, {high:.4g}) to the op; to clamp on purpose, run it inside "
             f"`with mmr_augment.clamp_out_of_range():`")
+    if low >= 0 and high <= 1:
+        _remember_in_range(x)
 
 
 def where_per_sample(gate: torch.Tensor, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -225,6 +231,10 @@ class ImagePerturbation(Perturbation, abstract=True):
     An op sets ``clamps_output = True`` when ``_apply`` returns values in ``[0, 1]`` for any
     input (a decoded 8-bit image; a kernel that clamps inside its per-sample slices, in the
     same pass): the base class skips its output clamp.
+
+    An op overrides :meth:`stays_in_unit_range` when some of its params map ``[0, 1]`` into
+    itself with no rounding escape (a gain of at most 1): the base class then skips the output
+    clamp for input known to lie in ``[0, 1]``.
     """
 
     modality = "image"
@@ -239,6 +249,12 @@ class ImagePerturbation(Perturbation, abstract=True):
 
     def check_input(self, x: Any) -> torch.Tensor:
         return check_image(x, type(self).__name__, self.value_range)
+
+    def stays_in_unit_range(self, params: Params) -> bool:
+        """Whether ``_apply`` under ``params`` returns in-range output for any input in
+        ``[0, 1]`` (so an input known in range needs no output clamp). ``False`` unless
+        overridden."""
+        return False
 
     def output_in_unit_range(self, params: Params, input_in_range: bool) -> bool:
         """Gated-on samples come back clamped into ``value_range``; gated-off ones as given."""
@@ -264,7 +280,8 @@ class ImagePerturbation(Perturbation, abstract=True):
             work = work.clamp_(0, 1) if work is not x else work.clamp(0.0, 1.0)
         y = self._apply(work, params)
         fresh = not shares_memory(y, x, work)
-        if not (self.clamp_first or self.clamps_output):
+        if not (self.clamp_first or self.clamps_output
+                or in_range and self.stays_in_unit_range(params)):
             y = y.clamp_(0, 1) if fresh else y.clamp(0.0, 1.0)
             fresh = True
         if not unit:
@@ -298,10 +315,12 @@ class ImagePerturbation(Perturbation, abstract=True):
             return self.apply_batch(x, params, in_range=in_range)
         if not unit:
             x = x.sub_(lo).div_(hi - lo)
-        if self.clamp_first and not (in_range and unit):
+        in_range = in_range and unit
+        if self.clamp_first and not in_range:
             x = x.clamp_(0, 1)
         y = self._apply_inplace(x, params)
-        if not (self.clamp_first or self.clamps_output):
+        if not (self.clamp_first or self.clamps_output
+                or in_range and self.stays_in_unit_range(params)):
             y = y.clamp_(0, 1)
         if not unit:
             return y.mul_(hi - lo).add_(lo)

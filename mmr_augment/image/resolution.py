@@ -48,6 +48,7 @@ class Pixelate(ImagePerturbation):
     """
 
     family = "pixelate"
+    clamps_output = True  # the cells, before they are enlarged: fewer pixels, same values
     severity_table = {"scale": (0.30, 0.25, 0.20, 0.15, 0.10)}
 
     def __init__(self, scale=(0.1, 0.5), *, p: float = 1.0, severity: int | None = None,
@@ -65,7 +66,7 @@ class Pixelate(ImagePerturbation):
             cells = _resize_both_axes(x, block_mean_weights(h, size_y, x.dtype, x.device),
                                       block_mean_weights(w, size_x, x.dtype, x.device))
         # nearest up-sampling: each pixel takes its cell's value, exactly constant per block
-        return expand_blocks(cells, size_y, size_x, h, w)
+        return expand_blocks(cells.clamp_(0.0, 1.0), size_y, size_x, h, w)
 
 
 class Resample(ImagePerturbation):

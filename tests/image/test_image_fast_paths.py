@@ -3,8 +3,10 @@
 import pytest
 import torch
 from kornia.enhance import adjust_contrast_with_mean_subtraction
+from torch.overrides import TorchFunctionMode
 
 import mmr_augment as ma
+from mmr_augment.image.base import check_image, known_in_unit_range
 from mmr_augment.image.occlusion import boxes_mask
 
 
@@ -39,6 +41,51 @@ def test_gated_off_out_of_range_samples_are_not_taken_as_in_range():
     with ma.clamp_out_of_range():
         y = seq(x, generator=0)
     assert torch.equal(y, torch.zeros_like(x))  # clamped to 0 first, so 0 ** 0.5, not NaN
+
+
+def test_the_range_check_remembers_a_batch_it_found_in_unit_range():
+    x, overshoot = image(), image()
+    overshoot[0, 0, 0, 0] = 1.005  # inside the tolerance: accepted, but not in [0, 1]
+    check_image(x, "op", (0.0, 1.0))
+    assert known_in_unit_range(x)
+    check_image(overshoot, "op", (0.0, 1.0))
+    assert not known_in_unit_range(overshoot)
+    y = ma.Gamma(gamma=0.5)(overshoot, generator=0)  # so Gamma clamps it before the power
+    assert y[0, 0, 0, 0] == 1 and (y - overshoot.clamp(0, 1) ** 0.5).abs().max() <= 1.8e-7
+    x.mul_(2)
+    assert not known_in_unit_range(x)  # written since: scanned again, and refused
+    with pytest.raises(ma.InputError, match="outside value_range"):
+        ma.Gamma(gamma=0.5)(x, generator=0)
+
+
+class ClampCount(TorchFunctionMode):
+    """Counts the torch clamp calls made inside the block."""
+
+    def __init__(self):
+        super().__init__()
+        self.clamps = 0
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        self.clamps += getattr(func, "__name__", "").startswith("clamp")
+        return func(*args, **(kwargs or {}))
+
+
+@pytest.mark.parametrize("op, clamps", [
+    (ma.Brightness(severity=3, direction="down"), 0),  # a gain <= 1 keeps [0, 1]
+    (ma.Brightness(severity=3, direction="up"), 1),
+    (ma.Brightness(factor=(0.5, 1.5)), 1),  # some samples brightened
+    (ma.Gamma(gamma=(0.5, 2.0)), 0),  # clamp_first, and the input is in range
+    (ma.Contrast(severity=3, direction="down"), 1),  # rounding may step out: still clamped
+])
+def test_in_range_input_skips_the_clamps_that_cannot_change_it(op, clamps):
+    x = image(b=8)
+    params = op.sample(len(x), 3)
+    expected = op.apply(x.clone(), params)  # a clone: scanned afresh
+    with ClampCount() as count:
+        y = op.apply(x, params)
+    assert count.clamps == clamps and torch.equal(y, expected)
+    if isinstance(op, ma.Brightness) and clamps == 0:
+        assert torch.equal(y, x * params["factor"].float().view(-1, 1, 1, 1))
 
 
 def test_one_hole_mask_equals_the_union_product():

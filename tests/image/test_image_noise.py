@@ -9,7 +9,7 @@ import torch
 import mmr_augment.image.noise as noise_module
 from mmr_augment import ConfigError, GaussianNoise, ImpulseNoise, PoissonNoise, SpeckleNoise
 from mmr_augment._rng import normal
-from mmr_augment.image._kernels.impulse import outcome_table
+from mmr_augment.image._kernels.impulse import outcome_table, uint32_draws
 from mmr_augment.image._kernels.poisson import poisson_counts, poisson_scaled
 from mmr_augment.image.noise import LUMA
 
@@ -148,6 +148,21 @@ def test_impulse_outcomes_of_three_channels_follow_their_probabilities():
         p = (edge[k] - (edge[k - 1] if k else 0)) / 2**32
         hit = (values - (0.5 * keep[k] + add[k])).abs() < 1e-6
         assert hit.double().mean().item() == pytest.approx(p, abs=4 * (p / n) ** 0.5 + 1e-4)
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize("amount, ratio", [(0.2, 0.3), (1.0, 1.0), (1.0, 0.0), (0.05, 0.5)])
+def test_one_channel_impulse_is_its_definition_from_the_draws(channels, amount, ratio):
+    # each pixel's uint32 draw r: r < edge[0] salt, r < edge[1] pepper, else kept
+    x = torch.rand(3, channels, 17, 23, generator=torch.Generator().manual_seed(4))
+    op = ImpulseNoise(amount=amount, salt_ratio=ratio)
+    params = op.sample(3, 8)
+    y = op.apply(x, params)
+    (edge_salt, edge_hit), _, _ = outcome_table(amount, ratio, 1, (1.0,))
+    for i, seed in enumerate(params["seed"].tolist()):
+        r = torch.from_numpy(uint32_draws(seed, 0, 17 * 23).astype(np.int64)).view(17, 23)
+        expected = torch.where(r < edge_salt, 1.0, torch.where(r < edge_hit, 0.0, x[i]))
+        assert torch.equal(y[i], expected)
 
 
 def test_impulse_noise_is_per_sample_and_amount_one_hits_everything():

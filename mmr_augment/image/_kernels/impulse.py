@@ -92,8 +92,17 @@ def _one(x: np.ndarray, y: np.ndarray, seed: int, stream: int, per_unit: int,
     rows = y.reshape(1, -1) if per_unit > 1 else y.reshape(len(y), -1)  # units per row
     units = rows.shape[1]
     r = uint32_draws(seed, stream, units)
-    where = np.arange(units) if edge[-1] >= SCALE else np.flatnonzero(r < np.uint32(edge[-1]))
-    kind = _outcomes(edge, buckets, r[where])
+    if edge[-1] >= SCALE:
+        where, kind = np.arange(units), _outcomes(edge, buckets, r)
+    else:
+        where = np.flatnonzero(r < np.uint32(edge[-1]))
+        kind = ((r[where] >= np.uint32(edge[0])).astype(np.intp) if len(edge) == 2
+                else _outcomes(edge, buckets, r[where]))  # one channel: salt, then pepper
+    if not keep.any():  # every outcome replaces the value: x * 0 + add is add (x is finite)
+        add = add[kind]
+        for row in rows:
+            row[where] = add
+        return
     keep, add = keep[kind], add[kind]
     for row in rows:  # one channel, or all channels of a pixel hit at once
         row[where] = row[where] * keep + add
