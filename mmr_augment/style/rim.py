@@ -45,6 +45,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from ..errors import InputError
+
 __all__ = ["EDGES", "GAIN_FLOOR", "RATIO_MAX", "RINGS", "SMOOTH", "film_border", "match_rim"]
 
 #: The film's edges, in the order of a border profile's rows (levels, then drops).
@@ -83,7 +85,7 @@ def _rings(h: int, w: int, rings: int, device: torch.device
 def _films(x: torch.Tensor, rings: int) -> torch.Tensor:
     """``(B * C, H, W)`` float64 values of ``x`` clamped to [0, 1]; the size checked."""
     if min(x.shape[-2:]) <= 4 * rings:
-        raise ValueError(f"rim: films need more than 4 x {rings} px per side, got "
+        raise InputError(f"rim: films need more than 4 x {rings} px per side, got "
                          f"{tuple(x.shape[-2:])}")
     return x.detach().reshape(-1, *x.shape[-2:]).clamp(0, 1).to(torch.float64)
 

@@ -19,7 +19,7 @@ import torch
 
 from mmr_augment import StyleFamily, slice_params
 from mmr_augment.cli import main
-from mmr_augment.errors import ConfigError
+from mmr_augment.errors import ConfigError, InputError
 from mmr_augment.extras import missing
 from mmr_augment.io import write_png
 from mmr_augment.style.fitting import fit_style_family
@@ -174,7 +174,7 @@ def test_rim_refuses_bad_fit_arguments_and_small_films():
     with pytest.raises(ConfigError, match="fit_style_family: rim must be a number"):
         fit_style_family(flat_films(), rim=-0.1)
     fam = StyleFamily([{"border": BORDER.tolist()}], rim=1.0)
-    with pytest.raises(ValueError, match="films need more than 4 x 8 px per side"):
+    with pytest.raises(InputError, match="films need more than 4 x 8 px per side"):
         fam(torch.rand(1, 1, 32, 64), generator=0)
 
 
