@@ -14,8 +14,8 @@ its ``value_range=``. Code that relies on the op clamping on purpose opts out wi
 The range scan is skipped for the batch an image op last returned clamped into ``[0, 1]`` (in
 this thread), as long as it is the same tensor, unmodified: ``x = op(x, generator=g)`` in
 turn then scans the batch once, not once per op, and skips the clamps a ``Sequential`` skips.
-A batch the scan finds inside ``[0, 1]`` is remembered the same way, so the op given it skips
-its input clamp too.
+A batch the scan finds inside ``[0, 1]`` is remembered the same way for the call it was made
+in, so the op skips its input clamp too; the call then forgets it.
 """
 
 from __future__ import annotations
@@ -60,6 +60,16 @@ def known_in_unit_range(x: Any) -> bool:
 def _remember_in_range(y: torch.Tensor) -> None:
     if not torch.compiler.is_compiling():
         _LAST_IN_RANGE.set((weakref.ref(y), y._version))
+
+
+def _take_known_in_range(x: torch.Tensor) -> bool:
+    """:func:`known_in_unit_range`, forgetting ``x`` once read: the op's own output is
+    remembered next, and a buffer refilled behind torch's back (through a NumPy view) is
+    scanned again on its next call rather than taken as known."""
+    known = known_in_unit_range(x)
+    if known:
+        _LAST_IN_RANGE.set(None)
+    return known
 
 
 @contextmanager
@@ -272,7 +282,7 @@ class ImagePerturbation(Perturbation, abstract=True):
         """
         lo, hi = self.value_range
         unit = (lo, hi) == (0.0, 1.0)
-        in_range = (in_range or known_in_unit_range(x)) and unit
+        in_range = (in_range or _take_known_in_range(x)) and unit
         work = x if x.dtype in (torch.float32, torch.float64) else x.float()
         if not unit:
             work = (work - lo) / (hi - lo)

@@ -58,6 +58,15 @@ def test_the_range_check_remembers_a_batch_it_found_in_unit_range():
         ma.Gamma(gamma=0.5)(x, generator=0)
 
 
+def test_a_batch_refilled_through_numpy_is_scanned_again():
+    buf = image(b=2)
+    op = ma.Brightness(factor=1.0, value_range=(0.0, 2.0))  # its output is not remembered
+    op(buf, generator=0)  # the scan found buf inside [0, 1]; the call forgets it
+    buf.numpy()[:] = 5.0  # written behind torch's version counter
+    with pytest.raises(ma.InputError, match="outside value_range"):
+        op(buf, generator=0)
+
+
 class ClampCount(TorchFunctionMode):
     """Counts the torch clamp calls made inside the block."""
 
