@@ -282,7 +282,8 @@ class ImagePerturbation(Perturbation, abstract=True):
         """
         lo, hi = self.value_range
         unit = (lo, hi) == (0.0, 1.0)
-        in_range = (in_range or _take_known_in_range(x)) and unit
+        known = _take_known_in_range(x)  # read (and forgotten) even when in_range is given
+        in_range = (in_range or known) and unit
         work = x if x.dtype in (torch.float32, torch.float64) else x.float()
         if not unit:
             work = (work - lo) / (hi - lo)
