@@ -106,11 +106,12 @@ def test_differentiable_path_has_gradients():
 
 
 @pytest.mark.parametrize(("height", "run_pixels"),
-                         [(32, 1 << 19), (32, 2 * 32 * 36), (28, 1 << 19)])
+                         [(32, 1 << 19), (32, 2 * 32 * 36), (28, 1 << 19), (28, 2 * 32 * 36),
+                          (13, 1 << 19), (1, 1 << 19)])
 def test_stacked_runs_of_one_quality_are_bit_exact_with_pil(monkeypatch, height, run_pixels):
-    # grey, height a multiple of 8: samples of one quality are coded as one tall image (in
-    # runs of at most two samples with the small run_pixels); each must decode as it alone.
-    # Height 28 cannot be stacked (a block would straddle two samples).
+    # grey: samples of one quality are coded as one tall image (in runs of at most two samples
+    # with the small run_pixels), a height that is not a multiple of 8 padded by repeating the
+    # last row, as libjpeg pads a lone image; each must decode as it would alone.
     from mmr_augment.image._kernels import jpeg_codec
     monkeypatch.setattr(jpeg_codec, "_RUN_PIXELS", run_pixels)
     g = torch.Generator().manual_seed(5)

@@ -25,6 +25,13 @@ def two_threads(torch_threads):
     torch_threads(2)
 
 
+@pytest.fixture
+def small_slices(monkeypatch):
+    """Two slices even for this file's small batches (which would otherwise run on the
+    caller's thread alone: not worth a second thread)."""
+    monkeypatch.setattr(threads, "SLICE_VALUES", 1)
+
+
 def batch(seed: int = 0) -> torch.Tensor:
     return torch.rand(6, 1, 40, 48, generator=torch.Generator().manual_seed(seed))
 
@@ -45,6 +52,26 @@ def test_torch_libgomp_is_found_and_both_threads_work(two_threads):
     threads.run_in_slices(work, 9)
     assert sorted(seen) == list(range(9))
     assert len(where) == 2 and threading.get_native_id() in where  # the caller is one of them
+
+
+@pytest.mark.parametrize("team", [True, False])
+def test_work_too_small_for_two_slices_stays_on_the_callers_thread(two_threads, monkeypatch,
+                                                                    team):
+    if not team:
+        monkeypatch.setattr(threads, "openmp_team", lambda: None)
+    where = {}
+
+    def work(start, stop):
+        where[(start, stop)] = threading.get_native_id()
+
+    threads.run_in_slices(work, 64, threads.slice_grain(28 * 28))  # 64 images of 28 px
+    assert where == {(0, 64): threading.get_native_id()}
+    where.clear()
+    threads.run_in_slices(work, 64, threads.slice_grain(64 * 64))  # 64 images of 64 px
+    assert sorted(where) == [(0, 32), (32, 64)]
+    where.clear()
+    threads.run_in_slices(work, 64, threads.slice_grain(128 * 128, weight=8))
+    assert list(where) == [(0, 64)]
 
 
 @pytest.mark.parametrize("team", [True, False])
@@ -92,7 +119,7 @@ def test_nested_and_concurrent_calls_cover_every_sample(two_threads):
 
 
 @pytest.mark.parametrize("op", OPS, ids=lambda op: type(op).__name__)
-def test_team_and_thread_pool_give_the_same_values(two_threads, monkeypatch, op):
+def test_team_and_thread_pool_give_the_same_values(two_threads, small_slices, monkeypatch, op):
     x = batch(1)
     params = op.sample(6, 3)
     on_team = op.apply(x, params)
@@ -100,7 +127,7 @@ def test_team_and_thread_pool_give_the_same_values(two_threads, monkeypatch, op)
     assert torch.equal(op.apply(x, params), on_team)
 
 
-def test_jpeg_opens_one_scratch_file_per_thread_not_per_call(two_threads):
+def test_jpeg_opens_one_scratch_file_per_thread_not_per_call(two_threads, small_slices):
     op = ma.JPEG(quality=40)
     x = batch(2)
     op(x, generator=0)
@@ -120,7 +147,8 @@ def _in_child(queue) -> None:
 
 
 @pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="no fork")
-def test_a_forked_child_uses_the_thread_pool_and_gets_the_same_values(two_threads):
+def test_a_forked_child_uses_the_thread_pool_and_gets_the_same_values(two_threads,
+                                                                      small_slices):
     threads.run_in_slices(lambda start, stop: None, 4)  # the parent's team exists
     context = multiprocessing.get_context("fork")
     queue = context.Queue()
