@@ -100,10 +100,10 @@ def _code_slice(samples: np.ndarray, qualities: list[int], target: np.ndarray) -
     sample decodes exactly as it would alone, and the per-image cost (encoder and decoder
     set-up, Pillow's Python) is paid once per run. A height that is not a multiple of 8 is
     padded to one first by repeating the sample's last row, as libjpeg pads a lone image's last
-    block row, and the padding is dropped after decoding (MedMNIST's 28 px images: 3-5x
-    faster than one image at a time). The 8-bit conversions are done per run too: few enough
-    calls that a thread gives up the GIL for long stretches, data small enough
-    (``_RUN_PIXELS``) to stay in the core's cache.
+    block row, and the padding is dropped after decoding (64 of MedMNIST's 28 px images: 0.7
+    ms against 11 ms one image at a time, two threads). The 8-bit conversions are done per
+    run too: few enough calls that a thread gives up the GIL for long stretches, data small
+    enough (``_RUN_PIXELS``) to stay in the core's cache.
     """
     _, channels, height, width = samples.shape
     stacked = -(-height // 8) * 8 if channels == 1 else height  # each sample's rows in a run
