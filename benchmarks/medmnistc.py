@@ -69,8 +69,11 @@ def load_images(args) -> np.ndarray:
             a = (a - a.min()) / max(a.max() - a.min(), 1) * 255
             pictures.append(Image.fromarray(a.round().astype(np.uint8)).resize(
                 (args.size, args.size), Image.BILINEAR))
-        films = generate(args.batch - len(pictures), args.size, seed=0).images[:, 0]
-        pictures += [Image.fromarray((f.numpy() * 255).round().astype(np.uint8)) for f in films]
+        # rendered at 64 px at least (the phantom's smallest design size), then resized, so
+        # MedMNIST's 28 px works too
+        films = generate(args.batch - len(pictures), max(args.size, 64), seed=0).images[:, 0]
+        pictures += [Image.fromarray((f.numpy() * 255).round().astype(np.uint8)).resize(
+            (args.size, args.size), Image.BILINEAR) for f in films]
     return np.stack([np.asarray(p) for p in pictures])
 
 
