@@ -84,7 +84,8 @@ class MedMNISTCCorruption:
 _NOISE_VARIANCE = LUMA_NOISE_SCALE**2
 # MedMNIST-C's ``CORRUPTIONS_DS["chestmnist"]`` (medmnistc/corruptions/registry.py), in its order.
 CHEST_CORRUPTIONS: dict[str, MedMNISTCCorruption] = {
-    "pixelate": MedMNISTCCorruption("Pixelate", "scale", (0.30, 0.25, 0.20, 0.15, 0.10)),
+    "pixelate": MedMNISTCCorruption("Pixelate", "scale", (0.30, 0.25, 0.20, 0.15, 0.10),
+                                    fixed={"size_rounding": "down"}),
     "jpeg_compression": MedMNISTCCorruption("JPEG", "quality", (50, 30, 15, 10, 7)),
     "gaussian_noise": MedMNISTCCorruption("GaussianNoise", "std", (0.04, 0.08, 0.12, 0.18, 0.26),
                                           LUMA_NOISE_SCALE),

@@ -14,6 +14,7 @@ from ..core import Params
 from ..errors import ConfigError
 from ._kernels.resize import (
     DOWN_MODES,
+    SIZE_ROUNDING,
     block_mean_weights,
     block_means,
     down_up_operator,
@@ -33,12 +34,16 @@ class Pixelate(ImagePerturbation):
 
     The image is reduced to ``round(scale * H) x round(scale * W)`` cells by exact block
     means, then enlarged back by nearest neighbour, so the output is constant on each block.
+    ``size_rounding="down"`` takes ``int(scale * H)`` cells instead, as MedMNIST-C (PIL's
+    ``resize`` to ``int(width * factor)``) does: at 28 px, scale 0.2 gives 5 cells, not 6.
 
     Severity (MedMNIST-C chest X-ray, as a fraction of the resolution): scale .30 .25 .20
     .15 .10.
 
     Args:
         scale: kept fraction of the resolution per axis, in ``(0, 1]``.
+        size_rounding: ``"nearest"`` or ``"down"``, how ``scale * H`` becomes a whole number of
+            cells.
 
     Example:
         >>> op = Pixelate(scale=0.25)
@@ -51,15 +56,19 @@ class Pixelate(ImagePerturbation):
     clamps_output = True  # the cells, before they are enlarged: fewer pixels, same values
     severity_table = {"scale": (0.30, 0.25, 0.20, 0.15, 0.10)}
 
-    def __init__(self, scale=(0.1, 0.5), *, p: float = 1.0, severity: int | None = None,
-                 value_range=(0.0, 1.0)) -> None:
+    def __init__(self, scale=(0.1, 0.5), *, size_rounding: str = "nearest", p: float = 1.0,
+                 severity: int | None = None, value_range=(0.0, 1.0)) -> None:
         super().__init__(p=p, severity=severity, value_range=value_range)
         self.scale = self.spec("scale", scale, low=1e-3, high=1.0)
+        if size_rounding not in SIZE_ROUNDING:
+            raise ConfigError(f"Pixelate: size_rounding must be one of {list(SIZE_ROUNDING)}, "
+                              f"got {size_rounding!r}")
+        self.size_rounding = size_rounding
 
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         h, w = x.shape[-2:]
-        size_y = resize_sizes(params["scale"].cpu(), h)
-        size_x = resize_sizes(params["scale"].cpu(), w)
+        size_y = resize_sizes(params["scale"].cpu(), h, self.size_rounding)
+        size_x = resize_sizes(params["scale"].cpu(), w, self.size_rounding)
         if x.device.type == "cpu":  # block sums in a fixed order: fast and deterministic
             cells = block_means(x, size_y, size_x)
         else:  # one batched product per axis (index_add_ adds in no fixed order there)

@@ -12,6 +12,7 @@ from mmr_augment.image._kernels.resize import (
     down_weights,
     expand_blocks,
 )
+from mmr_augment.medmnistc import medmnistc_op
 
 
 def textured(b=4, h=30, w=36, seed=0, dtype=torch.float32):
@@ -96,6 +97,22 @@ def test_down_weights_rows_are_normalised_and_zero_past_the_size():
     w = down_weights(20, torch.tensor([7, 13]), "bicubic", True, torch.float64)
     torch.testing.assert_close(w.sum(-1)[0, :7], torch.ones(7, dtype=torch.float64))
     assert torch.all(w[0, 7:] == 0) and torch.all(w[1, 13:] == 0)
+
+
+@pytest.mark.parametrize(("rounding", "cells"), [("nearest", [8, 7, 6, 4, 3]),
+                                                  ("down", [8, 7, 5, 4, 2])])
+def test_pixelate_size_rounding_counts_cells_as_round_or_as_int(rounding, cells):
+    # MedMNIST-C sizes its small image by int(28 * scale); the default rounds
+    x = torch.arange(28.0).div(27).expand(1, 1, 28, 28).contiguous()
+    got = [len(Pixelate(scale=s, size_rounding=rounding)(x, generator=0)[0, 0, 0].unique())
+           for s in (0.30, 0.25, 0.20, 0.15, 0.10)]
+    assert got == cells
+    assert medmnistc_op("pixelate", 3).size_rounding == "down"
+
+
+def test_pixelate_rejects_unknown_size_rounding():
+    with pytest.raises(ConfigError, match="size_rounding must be one of"):
+        Pixelate(scale=0.5, size_rounding="up")
 
 
 def test_resample_rejects_unknown_filters():

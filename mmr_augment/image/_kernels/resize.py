@@ -215,6 +215,17 @@ def expand_blocks(cells: torch.Tensor, size_y: torch.Tensor, size_x: torch.Tenso
     return wide.index_select(0, _cell_rows(rows, c, my)).view(b, c, h, w)
 
 
-def resize_sizes(scale: torch.Tensor, n: int) -> torch.Tensor:
-    """Per-sample low-resolution sizes ``round(n * scale)`` in ``[1, n]`` (CPU, from params)."""
-    return torch.floor(scale * n + 0.5).clamp(1, n).long()
+SIZE_ROUNDING = ("nearest", "down")
+
+
+def resize_sizes(scale: torch.Tensor, n: int, rounding: str = "nearest") -> torch.Tensor:
+    """Per-sample low-resolution sizes ``round(n * scale)`` (``rounding="down"``:
+    ``int(n * scale)``, as PIL users such as MedMNIST-C size them) in ``[1, n]`` (CPU, from
+    params).
+
+    Example:
+        >>> scale = torch.tensor([0.2, 0.1], dtype=torch.float64)
+        >>> resize_sizes(scale, 28).tolist(), resize_sizes(scale, 28, "down").tolist()
+        ([6, 3], [5, 2])
+    """
+    return torch.floor(scale * n + (0.5 if rounding == "nearest" else 0.0)).clamp(1, n).long()
