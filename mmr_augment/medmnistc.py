@@ -10,8 +10,10 @@ stronger on our ops than in the published ChestMNIST-C. This protocol applies th
 strength instead: Gaussian and speckle std times 0.669, shot-noise photons divided by 0.448,
 impulse noise per channel with the luma back (``ImpulseNoise(channels="independent")``). The
 other nine corruptions act the same on every channel, so they take the table's values as they
-are. Our ops' own ``severity=`` stays nominal; use this module to compare with published
-MedMNIST-C numbers. It assumes grey (1-channel) images, like ChestMNIST.
+are; pixelate sizes its small image as MedMNIST-C does, ``int(size * scale)``
+(``Pixelate(size_rounding="down")``: at 28 px, 5 cells for scale 0.2 where rounding gives 6).
+Our ops' own ``severity=`` stays nominal; use this module to compare with published MedMNIST-C
+numbers. It assumes grey (1-channel) images, like ChestMNIST.
 
 The effective strength is exact away from black and white only: MedMNIST-C clips each channel
 before the luma, so at black (or saturated) pixels its noise changes the image more than the
