@@ -176,6 +176,18 @@ def _member(i: int, given: Any) -> tuple[ScannerStyle, list[float] | None, float
             None if border is None else _border(i, border))
 
 
+def _every_member_or_none(values: list, what: str, rule: str = "") -> torch.Tensor | None:
+    """One member value per member (``None`` where not given) as a float64 tensor, ``None``
+    when no member gives it; a :class:`ConfigError` unless every member gives it, all of one
+    shape (``rule`` says so in the message)."""
+    if all(v is None for v in values):
+        return None
+    if any(v is None for v in values) or len({torch.tensor(v).shape for v in values}) != 1:
+        raise ConfigError(f"StyleFamily: give {what} for every member or none"
+                          + (f", {rule}" if rule else ""))
+    return torch.tensor(values, dtype=torch.float64)
+
+
 class StyleFamily(ImagePerturbation):
     """One member style drawn per image (see the module doc); a policy op like any other.
 
@@ -233,12 +245,7 @@ class StyleFamily(ImagePerturbation):
         if float(self.weights.sum()) <= 0:
             raise ConfigError("StyleFamily: the member weights must not all be 0")
         given = [m[1] for m in parsed]
-        self.quantiles = None
-        if any(q is not None for q in given):
-            if any(q is None for q in given) or len({len(q) for q in given}) != 1:
-                raise ConfigError("StyleFamily: give quantiles for every member or none, all "
-                                  "of one length")
-            self.quantiles = torch.tensor(given, dtype=torch.float64)
+        self.quantiles = _every_member_or_none(given, "quantiles", "all of one length")
         if self.match > 0 and self.quantiles is None:
             raise ConfigError("StyleFamily: match > 0 needs every member's quantiles")
         if pick not in PICKS:
@@ -256,23 +263,14 @@ class StyleFamily(ImagePerturbation):
         if roughen not in ROUGHEN:
             raise ConfigError(f"StyleFamily: roughen must be one of {list(ROUGHEN)}, got "
                               f"{roughen!r}")
-        noise = [m[3] for m in parsed]
-        self.texture, self.roughen, self.noise = texture, roughen, None
-        if any(n is not None for n in noise):
-            if any(n is None for n in noise):
-                raise ConfigError("StyleFamily: give noise for every member or none")
-            self.noise = torch.tensor(noise, dtype=torch.float64)
+        self.texture, self.roughen = texture, roughen
+        self.noise = _every_member_or_none([m[3] for m in parsed], "noise")
         if self.texture > 0 and self.noise is None:
             raise ConfigError("StyleFamily: texture > 0 needs every member's noise (fit the "
                               "family with texture > 0, or give each member a noise level)")
         self.rim = check_fraction("StyleFamily", "rim", rim)
-        border = [m[4] for m in parsed]
-        self.border = None
-        if any(r is not None for r in border):
-            if any(r is None for r in border) or len({len(r[0]) for r in border}) != 1:
-                raise ConfigError("StyleFamily: give a border for every member or none, all "
-                                  "with the same number of rings")
-            self.border = torch.tensor(border, dtype=torch.float64)
+        self.border = _every_member_or_none([m[4] for m in parsed], "a border",
+                                            "all with the same number of rings")
         if self.rim > 0 and self.border is None:
             raise ConfigError("StyleFamily: rim > 0 needs every member's border (fit the "
                               "family with rim > 0, or give each member a border profile)")
