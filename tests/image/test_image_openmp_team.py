@@ -64,13 +64,13 @@ def test_work_too_small_for_two_slices_stays_on_the_callers_thread(two_threads, 
     def work(start, stop):
         where[(start, stop)] = threading.get_native_id()
 
-    threads.run_in_slices(work, 64, threads.slice_grain(28 * 28))  # 64 images of 28 px
+    threads.run_in_slices(work, 64, 64 * 28 * 28)  # 64 images of 28 px
     assert where == {(0, 64): threading.get_native_id()}
     where.clear()
-    threads.run_in_slices(work, 64, threads.slice_grain(64 * 64))  # 64 images of 64 px
+    threads.run_in_slices(work, 64, 64 * 64 * 64)  # 64 images of 64 px
     assert sorted(where) == [(0, 32), (32, 64)]
     where.clear()
-    threads.run_in_slices(work, 64, threads.slice_grain(128 * 128, weight=8))
+    threads.run_in_slices(work, 64, 64 * 128 * 128, weight=8)
     assert list(where) == [(0, 64)]
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .threads import run_in_slices, slice_grain
+from .threads import run_in_slices
 
 _RUN_VALUES = 1 << 20  # values per run of samples (4 MB of float32)
 
@@ -56,5 +56,5 @@ def gamma_by_numpy(x: torch.Tensor, gamma: torch.Tensor, out: torch.Tensor) -> t
             last = min(first + per_run, stop)
             _gamma_run(source[first:last], exponents[first:last], target[first:last])
 
-    run_in_slices(work, len(exponents), slice_grain(source.size // max(len(source), 1)))
+    run_in_slices(work, len(exponents), source.size)
     return out

@@ -20,7 +20,7 @@ import sys
 import numpy as np
 import torch
 
-from .threads import clamp_unit, run_in_slices, slice_grain
+from .threads import clamp_unit, run_in_slices
 
 SCALE = 2**32
 _SHIFT = 22  # the lookup table has one entry per 2**22-wide bucket of r: 1,024 entries
@@ -142,7 +142,7 @@ def salt_and_pepper(x: torch.Tensor, seeds: torch.Tensor, tables: list, per_chan
 
     # each sample makes about fifteen NumPy calls that hand the GIL over: a second thread pays
     # from about a million values a slice (two threads were slower up to 64 images of 128 px)
-    run_in_slices(work, len(jobs), slice_grain(src.size // max(len(src), 1), 8))
+    run_in_slices(work, len(jobs), src.size, weight=8)
     return y.to(x.device, non_blocking=True)
 
 

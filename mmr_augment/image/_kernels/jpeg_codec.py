@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .threads import run_in_slices, slice_grain
+from .threads import run_in_slices
 
 _files: dict[tuple[int, int], object] = {}  # (process, OS thread) -> scratch file
 _MAX_SIDE = 65500  # libjpeg's largest image side
@@ -131,7 +131,7 @@ def jpeg_roundtrip_cpu(samples: torch.Tensor, quality: torch.Tensor, double: boo
     array, target, qualities = samples.numpy(), out.numpy(), quality.tolist()
     run_in_slices(lambda start, stop: _code_slice(array[start:stop], qualities[start:stop],
                                                   target[start:stop]), len(qualities),
-                  slice_grain(array.size // max(len(array), 1)))
+                  array.size)
     return out
 
 

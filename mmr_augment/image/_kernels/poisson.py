@@ -29,7 +29,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from .threads import clamp_unit, run_in_slices, slice_grain
+from .threads import clamp_unit, run_in_slices
 
 
 def _draw(rate: np.ndarray, seed: int, stream: int) -> np.ndarray:
@@ -48,7 +48,7 @@ def poisson_counts_cpu(rates: torch.Tensor, seeds: torch.Tensor, stream: int) ->
         for i in range(start, stop):
             target[i] = _draw(array[i], seeds_list[i], stream)
 
-    run_in_slices(draw_slice, len(seeds_list), slice_grain(array.size // max(len(array), 1)))
+    run_in_slices(draw_slice, len(seeds_list), array.size)
     return counts
 
 
@@ -283,7 +283,7 @@ def poisson_scaled_cpu(samples: torch.Tensor, photons: torch.Tensor, seeds: torc
                 _to_unit(target[i:end], p)
             i = end
 
-    run_in_slices(draw_slice, len(jobs), slice_grain(target.size // max(len(target), 1)))
+    run_in_slices(draw_slice, len(jobs), target.size)
     return out
 
 

@@ -49,11 +49,13 @@ def slice_grain(values_per_item: int, weight: int = 1) -> int:
     return max(1, -(-weight * SLICE_VALUES // max(1, values_per_item)))
 
 
-def run_in_slices(work: Callable[[int, int], None], count: int, grain: int = 1) -> None:
+def run_in_slices(work: Callable[[int, int], None], count: int, values: int = 0,
+                  weight: int = 1) -> None:
     """``work(start, stop)`` over ``range(count)`` cut into one contiguous slice per torch
-    thread, each of at least ``grain`` items (:func:`slice_grain`), on torch's OpenMP team or
-    else the pool (on the caller's thread when that is one slice). A task per slice, not per
-    sample: fewer hand-overs, and each thread walks its samples in memory order.
+    thread, on torch's OpenMP team or else the pool (on the caller's thread when that is one
+    slice). With ``values`` (all ``count`` items' values together), each slice holds at least
+    :func:`slice_grain` items (``weight`` as there). A task per slice, not per sample: fewer
+    hand-overs, and each thread walks its samples in memory order.
 
     Example:
         >>> seen = []
@@ -61,7 +63,8 @@ def run_in_slices(work: Callable[[int, int], None], count: int, grain: int = 1) 
         >>> sorted(seen)
         [0, 1, 2, 3, 4]
     """
-    step = -(-count // max(1, min(torch.get_num_threads(), count // max(1, grain))))
+    grain = slice_grain(values // max(count, 1), weight) if values else 1
+    step = -(-count // max(1, min(torch.get_num_threads(), count // grain)))
     if step >= count:
         work(0, count)
         return
