@@ -266,6 +266,12 @@ class ImagePerturbation(Perturbation, abstract=True):
         overridden."""
         return False
 
+    def _needs_output_clamp(self, params: Params, in_range: bool) -> bool:
+        """Whether ``_apply``'s output must be clamped (``in_range``: the input is known to lie
+        in ``[0, 1]``)."""
+        return not (self.clamp_first or self.clamps_output
+                    or in_range and self.stays_in_unit_range(params))
+
     def output_in_unit_range(self, params: Params, input_in_range: bool) -> bool:
         """Gated-on samples come back clamped into ``value_range``; gated-off ones as given."""
         unit = self.value_range == (0.0, 1.0)  # other ranges: rescaling back may round out
@@ -291,8 +297,7 @@ class ImagePerturbation(Perturbation, abstract=True):
             work = work.clamp_(0, 1) if work is not x else work.clamp(0.0, 1.0)
         y = self._apply(work, params)
         fresh = not shares_memory(y, x, work)
-        if not (self.clamp_first or self.clamps_output
-                or in_range and self.stays_in_unit_range(params)):
+        if self._needs_output_clamp(params, in_range):
             y = y.clamp_(0, 1) if fresh else y.clamp(0.0, 1.0)
             fresh = True
         if not unit:
@@ -330,8 +335,7 @@ class ImagePerturbation(Perturbation, abstract=True):
         if self.clamp_first and not in_range:
             x = x.clamp_(0, 1)
         y = self._apply_inplace(x, params)
-        if not (self.clamp_first or self.clamps_output
-                or in_range and self.stays_in_unit_range(params)):
+        if self._needs_output_clamp(params, in_range):
             y = y.clamp_(0, 1)
         if not unit:
             return y.mul_(hi - lo).add_(lo)
