@@ -48,20 +48,32 @@ def hash32(x):
     return x ^ (x >> 16)
 
 
+def draw_row(out: torch.Tensor, seed: int, stream: int = 0, gaussian: bool = True) -> None:
+    """Fill the float32 CPU tensor ``out`` with the row that seed ``seed`` gets in
+    :func:`normal` (``gaussian``) or :func:`uniform` of ``out``'s shape: for kernels that use
+    a sample's noise while it is in cache instead of drawing the whole batch first.
+
+    Example:
+        >>> row = torch.empty(2, 3)
+        >>> draw_row(row, 7)
+        >>> torch.equal(row, normal(torch.tensor([7]), (2, 3), torch.device("cpu"))[0])
+        True
+    """
+    g = torch.Generator().manual_seed(int(seed) * 1_000_003 + stream * 7_919 + 12_345)
+    (torch.randn if gaussian else torch.rand)(tuple(out.shape), generator=g, out=out)
+
+
 @torch.library.custom_op("mmr_augment::seeded_draw", mutates_args=())
 def seeded_draw(seeds: torch.Tensor, shape: list[int], stream: int, gaussian: bool
                 ) -> torch.Tensor:
     """``(B, *shape)`` float32 CPU draws, row ``i`` from a generator seeded by ``seeds[i]``
     and ``stream`` only: standard normal if ``gaussian``, else uniform in ``[0, 1)``."""
-    fn = torch.randn if gaussian else torch.rand
     out = torch.empty(len(seeds), *shape, dtype=torch.float32)
     values = seeds.tolist()
 
     def draw_rows(start: int, stop: int) -> None:
         for i in range(start, stop):
-            g = torch.Generator().manual_seed(int(values[i]) * 1_000_003 + stream * 7_919
-                                              + 12_345)
-            fn(tuple(shape), generator=g, out=out[i])
+            draw_row(out[i], values[i], stream, gaussian)
 
     if out.numel() < _PARALLEL_MIN:
         draw_rows(0, len(values))

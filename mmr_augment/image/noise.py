@@ -10,37 +10,19 @@ from typing import ClassVar
 
 import torch
 
-from .._rng import draw_seeds, normal
+from .._rng import draw_row, draw_seeds, normal
 from ..core import Params
 from ..errors import ConfigError
 from ._kernels.impulse import impulse_noise_cpu
+from ._kernels.luma import LUMA, rgb_round_trip
 from ._kernels.poisson import poisson_scaled
+from ._kernels.threads import run_in_slices
 from .base import ImagePerturbation, per_sample
 
 __all__ = ["GaussianNoise", "PoissonNoise", "SpeckleNoise", "ImpulseNoise", "rgb_round_trip"]
 
-LUMA = (0.299, 0.587, 0.114)  # ITU-R 601 weights of PIL's convert("L")
-
-
-def rgb_round_trip(y: torch.Tensor) -> torch.Tensor:
-    """The noisy channels ``(B, 3, H, W)`` of a grey image's RGB copy, each clipped to
-    ``[0, 1]``, back to one channel by PIL's luma ``.299 R + .587 G + .114 B``.
-
-    This is what MedMNIST-C does to a grey radiograph (``convert("RGB")``, noise per channel,
-    ``np.clip``, ``convert("L")``). Away from black and white it equals noise with the std
-    times :data:`~mmr_augment.medmnistc.LUMA_NOISE_SCALE` on one channel; near them each
-    channel is clipped on its own, which a single channel cannot copy (at a black pixel the
-    mean change is 1.5x that of the single-channel equivalent). Costs three noise draws.
-    Clips ``y`` in place (the ops pass a fresh tensor).
-
-    Example:
-        >>> y = torch.tensor([[-0.2, 0.5, 0.5]]).view(1, 3, 1, 1)  # red below black
-        >>> round(rgb_round_trip(y).item(), 4)  # .299 * 0 + .587 * .5 + .114 * .5
-        0.3505
-    """
-    y = y.clamp_(0.0, 1.0)
-    # three fused passes: about 5x faster than a weighted sum over the channel dimension
-    return (y[:, :1] * LUMA[0]).add_(y[:, 1:2], alpha=LUMA[1]).add_(y[:, 2:], alpha=LUMA[2])
+#: Values (float32) of the scratch each thread draws a chunk of samples' RGB noise into
+CHUNK_VALUES = 1 << 20
 
 
 def _flag(op: str, value: object) -> bool:
@@ -79,11 +61,41 @@ class ScaledNoise(SeededNoise, abstract=True):
 
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         rgb = self.grey_as_rgb and x.shape[1] == 1
+        if rgb and per_sample_in_cache(x):
+            return self._rgb_round_trip_in_chunks(x, params)
         noise = gated_normal(params, (3 if rgb else x.shape[1], *x.shape[2:]),
                              x.device).to(x.dtype)
         if rgb:  # three noisy channels back to one
             return rgb_round_trip(self._noisy(x, noise, params["std"], None))
         return self._noisy(x, noise, params["std"], noise)  # the noise buffer: made here
+
+    def _rgb_round_trip_in_chunks(self, x: torch.Tensor, params: Params) -> torch.Tensor:
+        """:meth:`_apply`'s RGB round trip in chunks of samples, in slices on torch's threads:
+        each chunk's three noisy channels go through one scratch of about
+        :data:`CHUNK_VALUES` values per thread instead of a ``(B, 3, H, W)`` noise batch and its
+        noisy copy (two 38 MB buffers at batch 64 and 224 px, whose fresh pages cost more than
+        the arithmetic). The same values; gated-off samples get no noise (their output is
+        discarded)."""
+        b, _, h, w = x.shape
+        out = torch.empty_like(x)
+        seeds, gate, std = params["seed"].tolist(), params["gate"].tolist(), params["std"]
+        chunk = max(1, CHUNK_VALUES // (3 * h * w))
+
+        def noisy_rows(start: int, stop: int) -> None:
+            noise = torch.empty(min(chunk, stop - start), 3, h, w)
+            for first in range(start, stop, chunk):
+                last = min(first + chunk, stop)
+                rows = noise[:last - first]
+                for i in range(first, last):
+                    if gate[i]:
+                        draw_row(rows[i - first], seeds[i])
+                    else:
+                        rows[i - first].zero_()
+                rgb_round_trip(self._noisy(x[first:last], rows, std[first:last], rows),
+                               out=out[first:last])
+
+        run_in_slices(noisy_rows, b, 3 * x.numel())
+        return out
 
     def _apply_inplace(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         if self.grey_as_rgb and x.shape[1] == 1:
@@ -142,6 +154,14 @@ def gated_normal(params: Params, shape: tuple[int, ...], device: torch.device) -
     if len(rows):
         noise[rows.to(device)] = normal(params["seed"][rows], shape, device)
     return noise
+
+
+def per_sample_in_cache(x: torch.Tensor) -> bool:
+    """Whether a kernel may work on ``x`` one sample at a time in slices on torch's threads:
+    a float32 CPU batch outside autograd and ``torch.compile`` (which see the batch ops)."""
+    return (x.device.type == "cpu" and x.dtype == torch.float32
+            and not torch.compiler.is_compiling()
+            and not (torch.is_grad_enabled() and x.requires_grad))
 
 
 def add_scaled_noise(x: torch.Tensor, noise: torch.Tensor, std: torch.Tensor,
@@ -208,9 +228,8 @@ class PoissonNoise(SeededNoise):
         # CPU params: skip drawing read noise that is all zero (while tracing, add zeros: same)
         if not (torch.compiler.is_compiling() or params["read_std"].any()):
             # divided and clamped in the kernel's slices: no torch pass after the pool's draw
-            y = poisson_scaled(x, params["photons"], params["seed"], stream=0, copies=copies,
-                               unit=True)
-            return rgb_round_trip(y).clamp_(0.0, 1.0) if rgb else y
+            return poisson_scaled(x, params["photons"], params["seed"], stream=0,
+                                  copies=copies, unit=True, luma=rgb)
         photons = params["photons"].to(x.device).view(-1, 1, 1, 1)
         y = poisson_scaled(x, params["photons"], params["seed"], stream=0,
                            copies=copies).div_(photons.to(x.dtype))

@@ -8,7 +8,7 @@ import torch
 
 import mmr_augment.image.noise as noise_module
 from mmr_augment import ConfigError, GaussianNoise, ImpulseNoise, PoissonNoise, SpeckleNoise
-from mmr_augment._rng import normal
+from mmr_augment._rng import draw_row, normal
 from mmr_augment.image._kernels.impulse import outcome_table, uint32_draws
 from mmr_augment.image._kernels.poisson import poisson_counts, poisson_scaled
 from mmr_augment.image.noise import LUMA
@@ -253,8 +253,10 @@ def test_gated_off_samples_are_not_drawn_and_values_do_not_change(op, monkeypatc
     assert gate.any() and not gate.all()
     on = {**params, "gate": torch.ones_like(gate)}  # every sample drawn, then the gate picks
     expected = torch.where(gate.view(-1, 1, 1, 1), op.apply(x, on), x)
-    drawn = []
+    drawn = []  # rows drawn: a batch draw, or one row at a time (the RGB round trip's slices)
     monkeypatch.setattr(noise_module, "normal",
                         lambda seeds, *a, **k: drawn.append(len(seeds)) or normal(seeds, *a, **k))
+    monkeypatch.setattr(noise_module, "draw_row",
+                        lambda *a, **k: drawn.append(1) or draw_row(*a, **k))
     assert torch.equal(op.apply(x, params), expected)
-    assert drawn == [int(gate.sum())]
+    assert sum(drawn) == int(gate.sum())

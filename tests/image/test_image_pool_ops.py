@@ -7,7 +7,9 @@ import pytest
 import torch
 
 import mmr_augment as ma
+import mmr_augment.image.noise as noise_module
 from mmr_augment.image._kernels.gamma import gamma_by_numpy
+from mmr_augment.image._kernels.luma import rgb_round_trip
 from mmr_augment.image._kernels.poisson import poisson_scaled
 
 
@@ -99,3 +101,41 @@ def test_shot_counts_from_the_direct_table_equal_the_guided_search(photons, copi
         alone = poisson_scaled(x[i:i + 1], torch.full((1,), photons), seeds[i:i + 1],
                                copies=copies)
         assert torch.equal(alone[0], together[i])
+
+
+@pytest.mark.parametrize("grid", [True, False])
+@pytest.mark.parametrize("size", [8, 64])  # runs of several samples, and one sample a run
+def test_shot_noise_luma_in_the_slices_equals_the_round_trip_after_them(grid, size):
+    x = torch.rand(6, 1, size, size, generator=torch.Generator().manual_seed(1))
+    x = (x * 255).round() / 255 if grid else x
+    photons, seeds = torch.tensor([5.0, 5.0, 5.0, 5.0, 60.0, 5.0]), torch.arange(6) + 11
+    three = poisson_scaled(x, photons, seeds, copies=3, unit=True)
+    expected = rgb_round_trip(three).clamp_(0.0, 1.0)
+    got = poisson_scaled(x, photons, seeds, copies=3, unit=True, luma=True)
+    assert got.shape == x.shape and torch.equal(got, expected)
+
+
+@pytest.mark.parametrize("kwargs", [{"copies": 1, "unit": True}, {"copies": 3, "unit": False}])
+def test_shot_noise_luma_needs_three_unit_copies_of_a_grey_image(kwargs):
+    with pytest.raises(ValueError, match="luma takes a grey x"):
+        poisson_scaled(torch.rand(2, 1, 4, 4), torch.tensor([5.0, 5.0]), torch.tensor([1, 2]),
+                       luma=True, **kwargs)
+
+
+@pytest.mark.parametrize("op", [ma.GaussianNoise(std=(0.02, 0.3), grey_as_rgb=True, p=0.6),
+                                ma.SpeckleNoise(std=(0.1, 0.5), grey_as_rgb=True, p=0.6)],
+                         ids=repr)
+def test_rgb_round_trip_in_chunks_equals_the_batch_ops(op, monkeypatch):
+    """Chunks of two samples (a small scratch forced), gated-off samples among them: the values
+    of the batch path that draws the whole ``(B, 3, H, W)`` noise first."""
+    x = torch.rand(9, 1, 16, 12, generator=torch.Generator().manual_seed(2))
+    x[:, :, :3] = 0  # black and white rows: the channels clip on their own
+    x[:, :, 3:6] = 1
+    params = op.sample(9, 4)
+    assert params["gate"].any() and not params["gate"].all()
+    monkeypatch.setattr(noise_module, "CHUNK_VALUES", 2 * 3 * 16 * 12)
+    got = op.apply(x, params)
+    monkeypatch.setattr(noise_module, "per_sample_in_cache", lambda x: False)
+    assert torch.equal(got, op.apply(x, params))
+    with torch.enable_grad():  # autograd takes the batch ops too
+        assert torch.equal(got, op.apply(x.clone().requires_grad_(), params).detach())

@@ -29,6 +29,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
+from .luma import rgb_round_trip
 from .threads import clamp_unit, run_in_slices
 
 
@@ -88,7 +89,8 @@ def poisson_counts(rate: torch.Tensor, seeds: torch.Tensor, stream: int = 0) -> 
 
 LEVELS = 255  # rates on the grid photons * j / 255 (8-bit images) come straight from tables
 TABLE_PHOTONS = 300.0  # above this many photons at full scale: NumPy's sampler per element
-BUCKETS = 2048  # uniform buckets per grey level of the direct table (a power of 2)
+BUCKET_BITS = 11
+BUCKETS = 1 << BUCKET_BITS  # uniform buckets per grey level of the direct table
 SHARED = 4  # samples of a batch with one photon count that pay for its direct table
 RUN_VALUES = 1 << 18  # values per run of samples drawn in the same NumPy calls
 
@@ -193,16 +195,16 @@ def _draw_levels(x: np.ndarray, photons: float, seed: int, stream: int, out: np.
         level[off] = near
         extra, rest = off[rest > 0], rest[rest > 0]
     rng = np.random.default_rng([seed, stream])
-    u = rng.random(out.shape)
-    if direct:
-        count = _table_counts(photons, x.dtype.name, level, u)
+    if direct:  # the uniforms as the raw words they come from (the same stream)
+        _table_counts(photons, x.dtype.name, level, rng.bit_generator.random_raw(out.shape),
+                      out)
     else:  # the guide: the first count whose CDF exceeds the start of u's bucket
-        count = _step_up(cdf, width, np.tile(level * width, copies), guide[
-            level * (width + 1) + (u * width).astype(np.intp)].reshape(-1), u.reshape(-1))
-    count = count.reshape(out.shape)
+        u = rng.random(out.shape)
+        out[:] = _step_up(cdf, width, np.tile(level * width, copies), guide[
+            level * (width + 1) + (u * width).astype(np.intp)].reshape(-1),
+            u.reshape(-1)).reshape(out.shape)
     if extra.size:  # Poisson(a) + Poisson(b) is Poisson(a + b): exact off the grid too
-        count[:, extra] += rng.poisson(np.broadcast_to(rest, (copies, extra.size)))
-    out[:] = count
+        out[:, extra] += rng.poisson(np.broadcast_to(rest, (copies, extra.size)))
 
 
 def _draw_run(x: np.ndarray, photons: float, seeds: list[int], stream: int,
@@ -215,14 +217,14 @@ def _draw_run(x: np.ndarray, photons: float, seeds: list[int], stream: int,
     draws each sample by :func:`_draw_levels`."""
     n = len(x)
     x = x.reshape(n, -1)
-    u = np.empty((n, out[0].size // x.shape[1], x.shape[1]))
+    raw = np.empty((n, out[0].size // x.shape[1], x.shape[1]), np.uint64)
     rate_of = _level_tables(photons, x.dtype.name)[0]
     level = _grid_levels(x)
     if (x * x.dtype.type(photons) != rate_of[level].astype(x.dtype)).any():
         return False
     for i, seed in enumerate(seeds):
-        u[i] = np.random.default_rng([seed, stream]).random(u.shape[1:])
-    out[...] = _table_counts(photons, x.dtype.name, level[:, None, :], u).reshape(out.shape)
+        raw[i] = np.random.PCG64([seed, stream]).random_raw(raw.shape[1:])
+    _table_counts(photons, x.dtype.name, level[:, None, :], raw, out.reshape(raw.shape))
     return True
 
 
@@ -231,17 +233,24 @@ def _grid_levels(x: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(x * x.dtype.type(LEVELS)), 0, LEVELS).astype(np.intp)
 
 
-def _table_counts(photons: float, dtype: str, level: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """The counts (flat) of uniforms ``u`` at grey levels ``level`` (broadcast to ``u``'s
-    shape): most u fall in a :func:`_bucket_counts` bucket of one count, the others step up
-    from their bucket's bound."""
+def _table_counts(photons: float, dtype: str, level: np.ndarray, raw: np.ndarray,
+                  out: np.ndarray) -> None:
+    """The counts of PCG64 words ``raw`` at grey levels ``level`` (broadcast to ``raw``'s
+    shape) into ``out`` (``raw``'s shape). A word's uniform is ``Generator.random``'s, its top
+    53 bits times ``2**-53``, so its bucket is its top ``log2(BUCKETS)`` bits: most words fall
+    in a :func:`_bucket_counts` bucket of one count, the others step up from their bucket's
+    bound (only those make their uniform)."""
     _, cdf, _, width = _level_tables(photons, dtype)
-    level, u = np.broadcast_to(level, u.shape).reshape(-1), u.reshape(-1)
-    count = _bucket_counts(photons, dtype)[level * BUCKETS + (u * BUCKETS).astype(np.intp)]
-    count = count.astype(np.intp)
+    bucket = (raw >> np.uint64(64 - BUCKET_BITS)).view(np.intp)
+    np.add(bucket, level * BUCKETS, out=bucket)
+    count = _bucket_counts(photons, dtype).take(bucket)
+    out[...] = count
     near = np.flatnonzero(count < 0)
-    count[near] = _step_up(cdf, width, level[near] * width, -1 - count[near], u[near])
-    return count
+    if near.size:
+        at = np.unravel_index(near, raw.shape)
+        u = (raw[at] >> np.uint64(11)) * 2.0**-53
+        out[at] = _step_up(cdf, width, np.broadcast_to(level, raw.shape)[at] * width,
+                           -1 - count[at].astype(np.intp), u)
 
 
 def _to_unit(counts: np.ndarray, photons: float) -> None:
@@ -253,48 +262,53 @@ def _to_unit(counts: np.ndarray, photons: float) -> None:
 
 @torch.library.custom_op("mmr_augment::poisson_scaled_cpu", mutates_args=())
 def poisson_scaled_cpu(samples: torch.Tensor, photons: torch.Tensor, seeds: torch.Tensor,
-                       stream: int, copies: int, unit: bool) -> torch.Tensor:
+                       stream: int, copies: int, unit: bool, luma: bool) -> torch.Tensor:
     """:func:`poisson_scaled` on CPU tensors, one contiguous slice of samples per pool task. A
     custom operator: ``torch.compile`` sees one node, no graph break."""
     photons_list = [float(p) for p in photons.tolist()]
     array = samples.numpy()
-    out = torch.empty(len(samples), copies * samples.shape[1], *samples.shape[2:],
-                      dtype=samples.dtype)
+    drawn = (copies * samples.shape[1], *samples.shape[2:])
+    out = samples.new_empty(samples.shape if luma else (len(samples), *drawn))
     target = out.numpy()
     seeds_list = [int(s) for s in seeds.tolist()]
     shared = {p for p, n in Counter(photons_list).items() if n >= SHARED}
-    jobs = [(array[i], photons_list[i], seeds_list[i], stream, target[i],
-             photons_list[i] in shared) for i in range(len(seeds_list))]
-
-    per_run = max(1, RUN_VALUES // max(1, target[0].size))
+    per_run = max(1, RUN_VALUES // max(1, math.prod(drawn)))
 
     def draw_slice(start: int, stop: int) -> None:
+        # with luma, each run's copies are drawn into a scratch while they are in cache
+        scratch = np.empty((min(per_run, stop - start), *drawn), array.dtype) if luma else None
         i = start
         while i < stop:  # runs of samples sharing a tabled photon count, or one sample
             p = photons_list[i]
             end, tabled = i + 1, p in shared and p <= TABLE_PHOTONS
             while tabled and end < stop and end - i < per_run and photons_list[end] == p:
                 end += 1
+            counts = target[i:end] if scratch is None else scratch[:end - i]
             if end - i == 1 or not _draw_run(array[i:end], p, seeds_list[i:end], stream,
-                                             target[i:end]):
-                for job in jobs[i:end]:
-                    _draw_levels(*job)
+                                             counts):
+                for k in range(i, end):
+                    _draw_levels(array[k], p, seeds_list[k], stream, counts[k - i], p in shared)
             if unit:
-                _to_unit(target[i:end], p)
+                _to_unit(counts, p)
+            if scratch is not None:  # clamped in the round trip, and its luma after it
+                rgb_round_trip(torch.from_numpy(counts), out=out[i:end]).clamp_(0.0, 1.0)
             i = end
 
-    run_in_slices(draw_slice, len(jobs), target.size)
+    run_in_slices(draw_slice, len(seeds_list), math.prod(drawn) * len(seeds_list))
     return out
 
 
 @poisson_scaled_cpu.register_fake
 def _(samples: torch.Tensor, photons: torch.Tensor, seeds: torch.Tensor, stream: int,
-      copies: int, unit: bool) -> torch.Tensor:
+      copies: int, unit: bool, luma: bool) -> torch.Tensor:
+    if luma:
+        return samples.new_empty(samples.shape)
     return samples.new_empty((samples.shape[0], copies * samples.shape[1], *samples.shape[2:]))
 
 
 def poisson_scaled(x: torch.Tensor, photons: torch.Tensor, seeds: torch.Tensor,
-                   stream: int = 0, copies: int = 1, unit: bool = False) -> torch.Tensor:
+                   stream: int = 0, copies: int = 1, unit: bool = False,
+                   luma: bool = False) -> torch.Tensor:
     """Exact Poisson counts of rate ``x * photons`` (``x`` ``(B, ...)`` a float image in
     ``[0, 1]``, ``photons`` ``(B,)``; negative rates count 0), noise from one seed per sample.
 
@@ -307,7 +321,10 @@ def poisson_scaled(x: torch.Tensor, photons: torch.Tensor, seeds: torch.Tensor,
     independent counts per element, stacked on dimension 1 (``(B, copies * C, ...)``): the
     counts of ``x`` repeated ``copies`` times there, at one grid lookup per element. ``unit``
     returns ``counts / photons`` clamped to ``[0, 1]`` instead (the shot-noise image in ``x``'s
-    dtype), computed in the pool's slices: no parallel torch pass after the draw.
+    dtype), computed in the pool's slices: no parallel torch pass after the draw. ``luma``
+    (with ``unit``, three ``copies`` of a grey ``x``) returns MedMNIST-C's RGB round trip of
+    them, :func:`~.luma.rgb_round_trip` clamped to ``[0, 1]``, ``x``'s shape, also in the
+    slices: the three copies never make a batch.
 
     Example:
         >>> x = torch.full((2, 4000), 0.5)
@@ -317,6 +334,8 @@ def poisson_scaled(x: torch.Tensor, photons: torch.Tensor, seeds: torch.Tensor,
         >>> round(n.mean().item()), round(n.var().item())
         (5, 5)
     """
+    if luma and not (unit and copies == 3 and x.shape[1] == 1):
+        raise ValueError("poisson_scaled: luma takes a grey x, copies=3 and unit=True")
     out = poisson_scaled_cpu(x.detach().cpu().contiguous(), photons.cpu(), seeds.cpu(),
-                             int(stream), int(copies), bool(unit))
+                             int(stream), int(copies), bool(unit), bool(luma))
     return out.to(x.device, non_blocking=True)
