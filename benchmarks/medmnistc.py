@@ -11,7 +11,10 @@ effective single-channel noise (``exact=False``, the default) and the RGB round 
 Gaussian blur's small changes at severity 1 differ by their rounding only).
 Timings are interleaved (MedMNIST-C and each variant per cell, the one that starts rotating
 between rounds, ``--repeats`` rounds after ``--warmup`` untimed ones); the table gives the
-median speed-up and its min-max over rounds.
+median speed-up and its min-max over rounds. ``--timing cold`` (the default) times each call
+right after the other calls of the cell; ``--timing steady`` runs each call first on another
+batch (the same images in reverse order), untimed, and times the call right after it: the
+state of a job that corrupts batch after batch, the same for both libraries.
 
 Images: ``--dicom`` (a CR radiograph; default pydicom's ``CR_small.dcm`` test file when it is
 available) tiled with synthetic films from :func:`mmr_augment.synthetic.generate`, or the PNGs
@@ -99,13 +102,18 @@ def ours(op, x: torch.Tensor, seed: int) -> torch.Tensor:
     return op.apply(x, op.sample(len(x), torch.Generator().manual_seed(seed)))
 
 
-def measure(calls: dict[str, object], first: int) -> tuple[dict[str, float], dict[str, object]]:
+def measure(calls: dict[str, object], first: int, before: dict[str, object] | None = None
+            ) -> tuple[dict[str, float], dict[str, object]]:
     """One interleaved cell: seconds and output of each call, starting with call ``first``
-    (mod their number) and going round, so no call always runs first."""
+    (mod their number) and going round, so no call always runs first. With ``before`` (the
+    same calls on another batch), each timed call comes right after its own untimed one: the
+    steady state of a job that corrupts batch after batch."""
     names = list(calls)
     took, out = {}, {}
     for k in range(len(names)):
         who = names[(first + k) % len(names)]
+        if before is not None:
+            before[who]()
         t0 = time.perf_counter()
         out[who] = calls[who]()
         took[who] = time.perf_counter() - t0
@@ -134,6 +142,11 @@ def main() -> None:
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES),
                         help="mmr protocol variants to time: effective (single-channel noise) "
                              "and exact (noise through the RGB round trip)")
+    parser.add_argument("--timing", choices=("cold", "steady"), default="cold",
+                        help="cold: each call right after the others' calls (interleaved); "
+                             "steady: each timed call right after the same call on another "
+                             "batch (the same images in reverse order), as in a job that "
+                             "corrupts batch after batch")
     parser.add_argument("--corruptions", nargs="+", choices=list(CHEST_CORRUPTIONS),
                         default=list(CHEST_CORRUPTIONS),
                         help="time only these corruptions (a quick check of a few ops)")
@@ -143,6 +156,8 @@ def main() -> None:
     corruptors = medmnistc_corruptors(args.deps)
     images = load_images(args)
     x = torch.from_numpy(images).float().div(255)[:, None]
+    other = np.ascontiguousarray(images[::-1])  # steady timing's untimed batch
+    x_other = torch.from_numpy(other).float().div(255)[:, None]
     clean = images.astype(np.float64) / 255
     ops = {(m, n, s): medmnistc_op(n, s, exact=m == "exact")
            for m in args.modes for n in args.corruptions for s in range(1, 6)}
@@ -155,7 +170,12 @@ def main() -> None:
                 calls = {"theirs": functools.partial(theirs, corruptors[name], images, s)}
                 calls |= {m: functools.partial(ours, ops[(m, name, s)], x, max(r, 0))
                           for m in args.modes}
-                took, out = measure(calls, first=r)
+                before = None
+                if args.timing == "steady":
+                    before = {"theirs": functools.partial(theirs, corruptors[name], other, s)}
+                    before |= {m: functools.partial(ours, ops[(m, name, s)], x_other, max(r, 0))
+                               for m in args.modes}
+                took, out = measure(calls, r, before)
                 base = np.abs(out["theirs"] / 255 - clean).mean()
                 for m in args.modes:
                     if r >= 0:
@@ -167,8 +187,9 @@ def main() -> None:
         print(f"{kind}: {time.perf_counter() - t_round:.0f} s", flush=True)
     tuning = {k: v for k, v in os.environ.items()
               if k.startswith(("MALLOC_", "GOMP_", "OMP_", "KMP_")) or k == "LD_PRELOAD"}
-    print(f"batch {len(images)}, {args.size} px, {args.threads} threads, {args.repeats} rounds "
-          f"after {args.warmup} warm-up, {time.perf_counter() - start:.0f} s, allocator and "
+    print(f"batch {len(images)}, {args.size} px, {args.threads} threads, {args.timing} timing, "
+          f"{args.repeats} rounds after {args.warmup} warm-up, "
+          f"{time.perf_counter() - start:.0f} s, allocator and "
           f"OpenMP settings {tuning or 'default'}")
     for m in args.modes:
         report(m, {k[1:]: v for k, v in speed.items() if k[0] == m},

@@ -17,7 +17,10 @@ same law; samples off that grid keep NumPy's sampler and its stream. Where at le
 of :data:`BUCKETS` uniform buckets per grey level (:func:`_bucket_counts`, 1 MB, cached per
 photon count; the rest step up from their bucket's bound): the same counts, 8-10% less time
 per sample (about 8 ms to build a table once), and runs of such samples go through the same
-NumPy calls (:func:`_draw_run`), which lets the pool's two threads run 1.2-1.4x faster.
+NumPy calls (:func:`_draw_run`), which lets the pool's two threads run 1.2-1.4x faster. That
+path reads each uniform's bucket from the top bits of the raw PCG64 word it comes from and
+makes the float uniform only where the bucket holds a CDF step (about 1 % of the draws): the
+same counts, about a quarter less time per sample.
 """
 
 from __future__ import annotations
