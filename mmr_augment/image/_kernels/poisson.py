@@ -227,6 +227,7 @@ def _draw_run(x: np.ndarray, photons: float, seeds: list[int], stream: int,
         return False
     for i, seed in enumerate(seeds):
         raw[i] = np.random.PCG64([seed, stream]).random_raw(raw.shape[1:])
+    # out is a contiguous run of the batch (or of a slice's scratch): reshape is a view
     _table_counts(photons, x.dtype.name, level[:, None, :], raw, out.reshape(raw.shape))
     return True
 
