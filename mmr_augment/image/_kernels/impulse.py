@@ -20,6 +20,7 @@ import sys
 import numpy as np
 import torch
 
+from .pcg64 import pcg64_states
 from .threads import clamp_unit, run_in_slices
 
 SCALE = 2**32
@@ -68,30 +69,32 @@ def _outcomes(edge: np.ndarray, buckets: np.ndarray, r: np.ndarray) -> np.ndarra
     return kind
 
 
-def uint32_draws(seed: int, stream: int, count: int) -> np.ndarray:
-    """``count`` uint32 randoms of ``numpy.random.default_rng([seed, stream])``: the words of
-    its ``bytes(4 * count)`` (PCG64 hands out each 64-bit output as its low, then its high
-    half), read straight from the bit generator's raw 64-bit outputs, 3-4x faster.
+def uint32_draws(bit_generator: np.random.PCG64, count: int) -> np.ndarray:
+    """``count`` uint32 randoms of a PCG64 ``bit_generator``: the words of its generator's
+    ``bytes(4 * count)`` (PCG64 hands out each 64-bit output as its low, then its high half),
+    read straight from its raw 64-bit outputs, 3-4x faster.
 
     Example:
         >>> bytes_way = np.random.default_rng([7, 0]).bytes(4 * 5)
-        >>> uint32_draws(7, 0, 5).tobytes() == np.frombuffer(bytes_way, np.uint32).tobytes()
+        >>> words = uint32_draws(np.random.PCG64([7, 0]), 5)
+        >>> words.tobytes() == np.frombuffer(bytes_way, np.uint32).tobytes()
         True
     """
-    raw = np.random.PCG64([seed, stream]).random_raw((count + 1) // 2)
+    raw = bit_generator.random_raw((count + 1) // 2)
     if sys.byteorder == "little":
         return raw.view(np.uint32)[:count]
     return np.stack([raw & 0xFFFFFFFF, raw >> 32], axis=1).astype(np.uint32).reshape(-1)[:count]
 
 
-def _one(x: np.ndarray, y: np.ndarray, seed: int, stream: int, per_unit: int,
+def _one(x: np.ndarray, y: np.ndarray, bit_generator: np.random.PCG64, per_unit: int,
          edge: np.ndarray, buckets: np.ndarray, keep: np.ndarray, add: np.ndarray) -> None:
-    """Salt and pepper on one sample ``x`` ``(C, H, W)`` into ``y``; units of ``per_unit``
-    channels (``C``: each channel its own unit; 1: a pixel hit in every channel)."""
+    """Salt and pepper on one sample ``x`` ``(C, H, W)`` into ``y``, drawn from the sample's
+    ``bit_generator``; units of ``per_unit`` channels (``C``: each channel its own unit; 1: a
+    pixel hit in every channel)."""
     y[...] = x  # copied here, in the slice, not by a torch copy (see salt_and_pepper)
     rows = y.reshape(1, -1) if per_unit > 1 else y.reshape(len(y), -1)  # units per row
     units = rows.shape[1]
-    r = uint32_draws(seed, stream, units)
+    r = uint32_draws(bit_generator, units)
     if edge[-1] >= SCALE:
         where, kind = np.arange(units), _outcomes(edge, buckets, r)
     else:
@@ -128,16 +131,17 @@ def salt_and_pepper(x: torch.Tensor, seeds: torch.Tensor, tables: list, per_chan
     y = torch.empty_like(source)
     src, out = source.numpy(), y.numpy()
     per_unit = x.shape[1] if per_channel else 1
-    seeds_list = [int(s) for s in seeds.tolist()]
+    states = pcg64_states(seeds.tolist(), stream)  # each sample's default_rng([seed, stream])
     distinct = {id(t): t for t in tables}
     ready = {key: (t[0], _bucket_table(t[0]), t[1].astype(out.dtype), t[2].astype(out.dtype))
              for key, t in distinct.items()}  # once per distinct table, not per sample
-    jobs = [(src[i], out[i], seeds_list[i], stream, per_unit, *ready[id(tables[i])])
-            for i in range(len(out))]
+    jobs = [(src[i], out[i], states[i], ready[id(tables[i])]) for i in range(len(out))]
 
     def work(start: int, stop: int) -> None:
-        for job in jobs[start:stop]:
-            _one(*job)
+        bit_generator = np.random.PCG64(0)  # set to each sample's state in turn
+        for x_i, y_i, state, table in jobs[start:stop]:
+            bit_generator.state = state
+            _one(x_i, y_i, bit_generator, per_unit, *table)
         clamp_unit(out[start:stop])  # once per slice: each NumPy call hands the GIL over
 
     # each sample makes about fifteen NumPy calls that hand the GIL over: a second thread pays

@@ -33,11 +33,19 @@ import numpy as np
 import torch
 
 from .luma import rgb_round_trip
+from .pcg64 import pcg64_states, reusable_generator
 from .threads import clamp_unit, run_in_slices
 
 
-def _draw(rate: np.ndarray, seed: int, stream: int) -> np.ndarray:
-    return np.random.default_rng([seed, stream]).poisson(rate).astype(rate.dtype)
+def _draw(rate: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    return rng.poisson(rate).astype(rate.dtype)
+
+
+def _seeded(rng: np.random.Generator, state: dict) -> np.random.Generator:
+    """``rng`` set to a sample's :func:`~.pcg64.pcg64_states` entry: the generator
+    ``numpy.random.default_rng([seed, stream])`` would be."""
+    rng.bit_generator.state = state
+    return rng
 
 
 @torch.library.custom_op("mmr_augment::poisson_counts_cpu", mutates_args=())
@@ -46,13 +54,14 @@ def poisson_counts_cpu(rates: torch.Tensor, seeds: torch.Tensor, stream: int) ->
     one contiguous slice of samples per pool task. A custom operator: ``torch.compile`` sees
     one node, no graph break."""
     array, counts = rates.numpy(), torch.empty_like(rates)
-    target, seeds_list = counts.numpy(), [int(s) for s in seeds.tolist()]
+    target, states = counts.numpy(), pcg64_states(seeds.tolist(), stream)
 
     def draw_slice(start: int, stop: int) -> None:
+        rng = reusable_generator()
         for i in range(start, stop):
-            target[i] = _draw(array[i], seeds_list[i], stream)
+            target[i] = _draw(array[i], _seeded(rng, states[i]))
 
-    run_in_slices(draw_slice, len(seeds_list), array.size)
+    run_in_slices(draw_slice, len(states), array.size)
     return counts
 
 
@@ -168,10 +177,11 @@ def _step_up(cdf: np.ndarray, width: int, row: np.ndarray, count: np.ndarray,
     return count
 
 
-def _draw_levels(x: np.ndarray, photons: float, seed: int, stream: int, out: np.ndarray,
+def _draw_levels(x: np.ndarray, photons: float, rng: np.random.Generator, out: np.ndarray,
                  direct: bool = False) -> None:
     """Counts of rate ``x * photons`` into ``out``, ``len(out) // len(x)`` independent copies
-    of them (the same draws as for that many stacked copies of ``x``). ``direct`` reads most
+    of them (the same draws as for that many stacked copies of ``x``), from the sample's
+    generator ``rng`` (:func:`_seeded`). ``direct`` reads most
     counts from the grey level's :func:`_bucket_counts` (made once per photon count, worth it
     when several samples share it): the same counts, about 2x faster than the guided search.
     """
@@ -180,13 +190,13 @@ def _draw_levels(x: np.ndarray, photons: float, seed: int, stream: int, out: np.
     out = out.reshape(copies, -1)
     rate = x * x.dtype.type(photons)
     if photons > TABLE_PHOTONS:  # tables too wide: NumPy's sampler (as poisson_counts)
-        out[:] = _draw(np.clip(np.broadcast_to(rate, out.shape), 0.0, 2.0**50), seed, stream)
+        out[:] = _draw(np.clip(np.broadcast_to(rate, out.shape), 0.0, 2.0**50), rng)
         return
     rate_of, cdf, guide, width = _level_tables(photons, x.dtype.name)
     level = _grid_levels(x)
     off = np.flatnonzero(rate != rate_of[level].astype(x.dtype))  # none on an 8-bit image
     if off.size > x.size // 4:  # not an 8-bit image: NumPy's sampler is faster
-        out[:] = _draw(np.clip(np.broadcast_to(rate, out.shape), 0.0, 2.0**50), seed, stream)
+        out[:] = _draw(np.clip(np.broadcast_to(rate, out.shape), 0.0, 2.0**50), rng)
         return
     extra, rest = off, np.zeros(0)
     if off.size:  # rates between the grid's: the level below, the rest counted apart
@@ -197,7 +207,6 @@ def _draw_levels(x: np.ndarray, photons: float, seed: int, stream: int, out: np.
         rest[below] = exact[below] - rate_of[near[below]]
         level[off] = near
         extra, rest = off[rest > 0], rest[rest > 0]
-    rng = np.random.default_rng([seed, stream])
     if direct:  # the uniforms as the raw words they come from (the same stream)
         _table_counts(photons, x.dtype.name, level, rng.bit_generator.random_raw(out.shape),
                       out)
@@ -210,7 +219,7 @@ def _draw_levels(x: np.ndarray, photons: float, seed: int, stream: int, out: np.
         out[:, extra] += rng.poisson(np.broadcast_to(rest, (copies, extra.size)))
 
 
-def _draw_run(x: np.ndarray, photons: float, seeds: list[int], stream: int,
+def _draw_run(x: np.ndarray, photons: float, states: list[dict], rng: np.random.Generator,
               out: np.ndarray) -> bool:
     """:func:`_draw_levels` with ``direct`` for a run of samples ``x`` ``(n, ...)`` sharing
     ``photons`` (at most :data:`TABLE_PHOTONS`), in a few NumPy calls for the whole run (one
@@ -225,8 +234,8 @@ def _draw_run(x: np.ndarray, photons: float, seeds: list[int], stream: int,
     level = _grid_levels(x)
     if (x * x.dtype.type(photons) != rate_of[level].astype(x.dtype)).any():
         return False
-    for i, seed in enumerate(seeds):
-        raw[i] = np.random.PCG64([seed, stream]).random_raw(raw.shape[1:])
+    for i, state in enumerate(states):
+        raw[i] = _seeded(rng, state).bit_generator.random_raw(raw.shape[1:])
     # out is a contiguous run of the batch (or of a slice's scratch): reshape is a view
     _table_counts(photons, x.dtype.name, level[:, None, :], raw, out.reshape(raw.shape))
     return True
@@ -274,13 +283,14 @@ def poisson_scaled_cpu(samples: torch.Tensor, photons: torch.Tensor, seeds: torc
     drawn = (copies * samples.shape[1], *samples.shape[2:])
     out = samples.new_empty(samples.shape if luma else (len(samples), *drawn))
     target = out.numpy()
-    seeds_list = [int(s) for s in seeds.tolist()]
+    states = pcg64_states(seeds.tolist(), stream)
     shared = {p for p, n in Counter(photons_list).items() if n >= SHARED}
     per_run = max(1, RUN_VALUES // max(1, math.prod(drawn)))
 
     def draw_slice(start: int, stop: int) -> None:
         # with luma, each run's copies are drawn into a scratch while they are in cache
         scratch = np.empty((min(per_run, stop - start), *drawn), array.dtype) if luma else None
+        rng = reusable_generator()
         i = start
         while i < stop:  # runs of samples sharing a tabled photon count, or one sample
             p = photons_list[i]
@@ -288,17 +298,17 @@ def poisson_scaled_cpu(samples: torch.Tensor, photons: torch.Tensor, seeds: torc
             while tabled and end < stop and end - i < per_run and photons_list[end] == p:
                 end += 1
             counts = target[i:end] if scratch is None else scratch[:end - i]
-            if end - i == 1 or not _draw_run(array[i:end], p, seeds_list[i:end], stream,
-                                             counts):
+            if end - i == 1 or not _draw_run(array[i:end], p, states[i:end], rng, counts):
                 for k in range(i, end):
-                    _draw_levels(array[k], p, seeds_list[k], stream, counts[k - i], p in shared)
+                    _draw_levels(array[k], p, _seeded(rng, states[k]), counts[k - i],
+                                 p in shared)
             if unit:
                 _to_unit(counts, p)
             if scratch is not None:  # clamped in the round trip, and its luma after it
                 rgb_round_trip(torch.from_numpy(counts), out=out[i:end]).clamp_(0.0, 1.0)
             i = end
 
-    run_in_slices(draw_slice, len(seeds_list), math.prod(drawn) * len(seeds_list))
+    run_in_slices(draw_slice, len(states), math.prod(drawn) * len(states))
     return out
 
 
