@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from torch import nn
@@ -136,10 +136,18 @@ def _border(i: int, border: Any) -> list[list[float]]:
     return [[float(v) for v in r] for r in rows]
 
 
-def _member(i: int, given: Any) -> tuple[ScannerStyle, list[float] | None, float, float | None,
-                                         list[list[float]] | None]:
-    """One member mapping -> its style, quantiles, weight, noise and border (clear errors
-    otherwise)."""
+class _Member(NamedTuple):
+    """One member's checked values (see :class:`StyleFamily`)."""
+
+    style: ScannerStyle
+    quantiles: list[float] | None
+    weight: float
+    noise: float | None
+    border: list[list[float]] | None
+
+
+def _member(i: int, given: Any) -> _Member:
+    """One member mapping -> its checked values (clear errors otherwise)."""
     if not isinstance(given, Mapping) or any(k not in _MEMBER_KEYS for k in given):
         raise ConfigError(f"StyleFamily: member {i} must be a mapping with keys among "
                           f"{list(_MEMBER_KEYS)}, got {given!r}")
@@ -172,8 +180,8 @@ def _member(i: int, given: Any) -> tuple[ScannerStyle, list[float] | None, float
                           f"film's noise level, mmr_augment.style.texture.film_noise), got "
                           f"{noise!r}")
     border = given.get("border")
-    return (style, quantiles, float(weight), None if noise is None else float(noise),
-            None if border is None else _border(i, border))
+    return _Member(style, quantiles, float(weight), None if noise is None else float(noise),
+                   None if border is None else _border(i, border))
 
 
 def _every_member_or_none(values: list, what: str, rule: str = "") -> torch.Tensor | None:
@@ -240,11 +248,11 @@ class StyleFamily(ImagePerturbation):
         match = check_fraction("StyleFamily", "match", match)
         parsed = [_member(i, m) for i, m in enumerate(members)]
         self.name, self.description, self.match = name, description, match
-        self.styles = nn.ModuleList(m[0] for m in parsed)
-        self.weights = torch.tensor([m[2] for m in parsed], dtype=torch.float64)
+        self.styles = nn.ModuleList(m.style for m in parsed)
+        self.weights = torch.tensor([m.weight for m in parsed], dtype=torch.float64)
         if float(self.weights.sum()) <= 0:
             raise ConfigError("StyleFamily: the member weights must not all be 0")
-        given = [m[1] for m in parsed]
+        given = [m.quantiles for m in parsed]
         self.quantiles = _every_member_or_none(given, "quantiles", "all of one length")
         if self.match > 0 and self.quantiles is None:
             raise ConfigError("StyleFamily: match > 0 needs every member's quantiles")
@@ -264,12 +272,12 @@ class StyleFamily(ImagePerturbation):
             raise ConfigError(f"StyleFamily: roughen must be one of {list(ROUGHEN)}, got "
                               f"{roughen!r}")
         self.texture, self.roughen = texture, roughen
-        self.noise = _every_member_or_none([m[3] for m in parsed], "noise")
+        self.noise = _every_member_or_none([m.noise for m in parsed], "noise")
         if self.texture > 0 and self.noise is None:
             raise ConfigError("StyleFamily: texture > 0 needs every member's noise (fit the "
                               "family with texture > 0, or give each member a noise level)")
         self.rim = check_fraction("StyleFamily", "rim", rim)
-        self.border = _every_member_or_none([m[4] for m in parsed], "a border",
+        self.border = _every_member_or_none([m.border for m in parsed], "a border",
                                             "all with the same number of rings")
         if self.rim > 0 and self.border is None:
             raise ConfigError("StyleFamily: rim > 0 needs every member's border (fit the "

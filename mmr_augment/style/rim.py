@@ -90,9 +90,10 @@ def _films(x: torch.Tensor, rings: int) -> torch.Tensor:
     return x.detach().reshape(-1, *x.shape[-2:]).clamp(0, 1).to(torch.float64)
 
 
-def _levels(v: torch.Tensor, rings: int) -> torch.Tensor:
-    """``(N, 4 R)`` rim levels (profile rows 0-3, flattened) of ``(N, H, W)`` float64 films."""
-    label, _, interior = _rings(*v.shape[-2:], rings, v.device)
+def _levels(v: torch.Tensor, rings: int, maps: tuple[torch.Tensor, ...]) -> torch.Tensor:
+    """``(N, 4 R)`` rim levels (profile rows 0-3, flattened) of ``(N, H, W)`` float64 films;
+    ``maps``: their :func:`_rings`."""
+    label, _, interior = maps
     flat, label = v.clamp(0, 1).flatten(1), label.flatten()
     sums = flat.new_zeros(flat.shape[0], 4 * rings + 1).index_add_(1, label, flat)
     counts = torch.bincount(label, minlength=4 * rings + 1).to(flat)
@@ -109,9 +110,9 @@ def _smooth_along(v: torch.Tensor) -> torch.Tensor:
     return out.reshape(n, k, length)
 
 
-def _full_lift(v: torch.Tensor, rings: int) -> torch.Tensor:
+def _full_lift(v: torch.Tensor, rings: int, maps: tuple[torch.Tensor, ...]) -> torch.Tensor:
     """``(N, H, W)``: each ring pixel's ``max(band - ring, 0)`` along its nearest edge."""
-    label, side, _ = _rings(*v.shape[-2:], rings, v.device)
+    label, side, _ = maps
     lift = torch.zeros_like(v)
     for e in range(4):
         t = _to_edge(v, e)
@@ -132,8 +133,9 @@ def film_border(x: torch.Tensor, rings: int = RINGS) -> torch.Tensor:
         [0.0, 1.0]
     """
     v = _films(x.mean(1, keepdim=True), rings)
-    levels = _levels(v, rings)
-    drops = (_levels(v + _full_lift(v, rings), rings) - levels).clamp_min(0)
+    maps = _rings(*v.shape[-2:], rings, v.device)
+    levels = _levels(v, rings, maps)
+    drops = (_levels(v + _full_lift(v, rings, maps), rings, maps) - levels).clamp_min(0)
     return torch.cat([levels, drops], 1).view(-1, 8, rings)
 
 
@@ -158,14 +160,15 @@ def match_rim(x: torch.Tensor, target: torch.Tensor, strength: float) -> torch.T
     v = _films(x, rings)
     goal = target.to(v).repeat_interleave(c, 0).flatten(1)
     level_goal, drop_goal = goal[:, :4 * rings], goal[:, 4 * rings:]
-    label = _rings(h, w, rings, x.device)[0].flatten()
-    full = _full_lift(v, rings)
-    levels = _levels(v, rings)
-    drop = (_levels(v + full, rings) - levels).clamp_min(0)
+    maps = _rings(h, w, rings, x.device)  # once: every step below reads them
+    label = maps[0].flatten()
+    full = _full_lift(v, rings, maps)
+    levels = _levels(v, rings, maps)
+    drop = (_levels(v + full, rings, maps) - levels).clamp_min(0)
     share = (1 - drop_goal / drop.clamp_min(1e-6)).clamp(0.0, 1.0)
     share = torch.cat([share, share.new_zeros(b * c, 1)], 1)
     offset = strength * share[:, label].view(-1, h, w) * full
-    lifted = _levels(v + offset, rings).clamp_min(1e-6)
+    lifted = _levels(v + offset, rings, maps).clamp_min(1e-6)
     gain = ((level_goal / lifted) ** strength).clamp(GAIN_FLOOR, 1.0)
     gain = torch.cat([gain, gain.new_ones(b * c, 1)], 1)
     field = gain[:, label].view(-1, h, w)
