@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from mmr_augment.image._kernels.pcg64 import pcg64_states, reusable_generator
+from mmr_augment.image._kernels.pcg64 import pcg64_states, reusable_generator, seeded
 
 SEEDS = [0, 1, 2, 7, 12_345, 2**31 - 1, 2**32 - 1, 3_141_592_653]
 
@@ -27,8 +27,7 @@ def test_seeds_of_more_than_one_word_are_seeded_by_numpy():
 def test_a_reused_generator_draws_each_samples_default_rng_stream():
     rng = reusable_generator()
     for seed, state in zip(SEEDS, pcg64_states(SEEDS, 4), strict=True):
-        rng.bit_generator.state = state
-        got = (rng.random(5), rng.poisson(3.0, 5), rng.bit_generator.random_raw(3))
+        got = (seeded(rng, state).random(5), rng.poisson(3.0, 5), rng.bit_generator.random_raw(3))
         ref = np.random.default_rng([seed, 4])
         expected = (ref.random(5), ref.poisson(3.0, 5), ref.bit_generator.random_raw(3))
         for a, b in zip(got, expected, strict=True):

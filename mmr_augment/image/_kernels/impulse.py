@@ -20,7 +20,7 @@ import sys
 import numpy as np
 import torch
 
-from .pcg64 import pcg64_states
+from .pcg64 import pcg64_states, reusable_generator, seeded
 from .threads import clamp_unit, run_in_slices
 
 SCALE = 2**32
@@ -138,10 +138,9 @@ def salt_and_pepper(x: torch.Tensor, seeds: torch.Tensor, tables: list, per_chan
     jobs = [(src[i], out[i], states[i], ready[id(tables[i])]) for i in range(len(out))]
 
     def work(start: int, stop: int) -> None:
-        bit_generator = np.random.PCG64(0)  # set to each sample's state in turn
+        rng = reusable_generator()
         for x_i, y_i, state, table in jobs[start:stop]:
-            bit_generator.state = state
-            _one(x_i, y_i, bit_generator, per_unit, *table)
+            _one(x_i, y_i, seeded(rng, state).bit_generator, per_unit, *table)
         clamp_unit(out[start:stop])  # once per slice: each NumPy call hands the GIL over
 
     # each sample makes about fifteen NumPy calls that hand the GIL over: a second thread pays

@@ -14,9 +14,7 @@ Example:
     >>> states = pcg64_states([7, 8], stream=0)
     >>> states[1] == np.random.PCG64([8, 0]).state
     True
-    >>> generator = np.random.Generator(np.random.PCG64(0))
-    >>> generator.bit_generator.state = states[0]
-    >>> generator.random() == np.random.default_rng([7, 0]).random()
+    >>> seeded(reusable_generator(), states[0]).random() == np.random.default_rng([7, 0]).random()
     True
 """
 
@@ -118,6 +116,13 @@ def pcg64_states(seeds: Sequence[int], stream: int) -> list[dict]:
 
 
 def reusable_generator() -> np.random.Generator:
-    """A NumPy generator on PCG64 whose bit generator's ``state`` a slice sets to each of its
-    samples' :func:`pcg64_states` in turn (one per slice: threads must not share it)."""
+    """A NumPy generator on PCG64 that a slice sets to each of its samples' :func:`pcg64_states`
+    in turn with :func:`seeded` (one per slice: threads must not share it)."""
     return np.random.Generator(np.random.PCG64(0))
+
+
+def seeded(rng: np.random.Generator, state: dict) -> np.random.Generator:
+    """``rng`` (a :func:`reusable_generator`) set to a sample's :func:`pcg64_states` entry: the
+    generator ``numpy.random.default_rng([seed, stream])`` would be."""
+    rng.bit_generator.state = state
+    return rng

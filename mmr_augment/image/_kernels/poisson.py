@@ -33,19 +33,12 @@ import numpy as np
 import torch
 
 from .luma import rgb_round_trip
-from .pcg64 import pcg64_states, reusable_generator
+from .pcg64 import pcg64_states, reusable_generator, seeded
 from .threads import clamp_unit, run_in_slices
 
 
 def _draw(rate: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return rng.poisson(rate).astype(rate.dtype)
-
-
-def _seeded(rng: np.random.Generator, state: dict) -> np.random.Generator:
-    """``rng`` set to a sample's :func:`~.pcg64.pcg64_states` entry: the generator
-    ``numpy.random.default_rng([seed, stream])`` would be."""
-    rng.bit_generator.state = state
-    return rng
 
 
 @torch.library.custom_op("mmr_augment::poisson_counts_cpu", mutates_args=())
@@ -59,7 +52,7 @@ def poisson_counts_cpu(rates: torch.Tensor, seeds: torch.Tensor, stream: int) ->
     def draw_slice(start: int, stop: int) -> None:
         rng = reusable_generator()
         for i in range(start, stop):
-            target[i] = _draw(array[i], _seeded(rng, states[i]))
+            target[i] = _draw(array[i], seeded(rng, states[i]))
 
     run_in_slices(draw_slice, len(states), array.size)
     return counts
@@ -181,7 +174,7 @@ def _draw_levels(x: np.ndarray, photons: float, rng: np.random.Generator, out: n
                  direct: bool = False) -> None:
     """Counts of rate ``x * photons`` into ``out``, ``len(out) // len(x)`` independent copies
     of them (the same draws as for that many stacked copies of ``x``), from the sample's
-    generator ``rng`` (:func:`_seeded`). ``direct`` reads most
+    generator ``rng`` (:func:`~.pcg64.seeded`). ``direct`` reads most
     counts from the grey level's :func:`_bucket_counts` (made once per photon count, worth it
     when several samples share it): the same counts, about 2x faster than the guided search.
     """
@@ -235,7 +228,7 @@ def _draw_run(x: np.ndarray, photons: float, states: list[dict], rng: np.random.
     if (x * x.dtype.type(photons) != rate_of[level].astype(x.dtype)).any():
         return False
     for i, state in enumerate(states):
-        raw[i] = _seeded(rng, state).bit_generator.random_raw(raw.shape[1:])
+        raw[i] = seeded(rng, state).bit_generator.random_raw(raw.shape[1:])
     # out is a contiguous run of the batch (or of a slice's scratch): reshape is a view
     _table_counts(photons, x.dtype.name, level[:, None, :], raw, out.reshape(raw.shape))
     return True
@@ -300,7 +293,7 @@ def poisson_scaled_cpu(samples: torch.Tensor, photons: torch.Tensor, seeds: torc
             counts = target[i:end] if scratch is None else scratch[:end - i]
             if end - i == 1 or not _draw_run(array[i:end], p, states[i:end], rng, counts):
                 for k in range(i, end):
-                    _draw_levels(array[k], p, _seeded(rng, states[k]), counts[k - i],
+                    _draw_levels(array[k], p, seeded(rng, states[k]), counts[k - i],
                                  p in shared)
             if unit:
                 _to_unit(counts, p)
