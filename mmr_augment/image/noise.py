@@ -16,7 +16,7 @@ from ..errors import ConfigError
 from ._kernels.impulse import impulse_noise_cpu
 from ._kernels.luma import LUMA, rgb_round_trip
 from ._kernels.poisson import poisson_scaled
-from ._kernels.threads import run_in_slices
+from ._kernels.threads import eager_cpu_batch, run_in_slices
 from .base import ImagePerturbation, per_sample
 
 __all__ = ["GaussianNoise", "PoissonNoise", "SpeckleNoise", "ImpulseNoise", "rgb_round_trip"]
@@ -61,7 +61,7 @@ class ScaledNoise(SeededNoise, abstract=True):
 
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         rgb = self.grey_as_rgb and x.shape[1] == 1
-        if rgb and per_sample_in_cache(x):
+        if rgb and x.dtype == torch.float32 and eager_cpu_batch(x):
             return self._rgb_round_trip_in_chunks(x, params)
         noise = gated_normal(params, (3 if rgb else x.shape[1], *x.shape[2:]),
                              x.device).to(x.dtype)
@@ -154,14 +154,6 @@ def gated_normal(params: Params, shape: tuple[int, ...], device: torch.device) -
     if len(rows):
         noise[rows.to(device)] = normal(params["seed"][rows], shape, device)
     return noise
-
-
-def per_sample_in_cache(x: torch.Tensor) -> bool:
-    """Whether a kernel may work on ``x`` one sample at a time in slices on torch's threads:
-    a float32 CPU batch outside autograd and ``torch.compile`` (which see the batch ops)."""
-    return (x.device.type == "cpu" and x.dtype == torch.float32
-            and not torch.compiler.is_compiling()
-            and not (torch.is_grad_enabled() and x.requires_grad))
 
 
 def add_scaled_noise(x: torch.Tensor, noise: torch.Tensor, std: torch.Tensor,

@@ -28,6 +28,7 @@ import torch
 from ..core import Params
 from ..errors import ConfigError
 from ._kernels.gamma import gamma_by_numpy
+from ._kernels.threads import eager_cpu_batch
 from .base import ImagePerturbation, per_sample
 
 #: MedMNIST-C ``chestmnist`` rows (``medmnistc/corruptions/registry.py``).
@@ -91,21 +92,14 @@ class Gamma(TwoWayTone):
     def _apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         # kornia's adjust_gamma with gain 1, minus its gain multiply and clamp: the base class
         # hands in x clamped to [0, 1] (clamp_first), which x ** gamma maps onto itself
-        if _takes_numpy(x):
+        if eager_cpu_batch(x):  # float32 or float64, from the base class
             return gamma_by_numpy(x, params["gamma"], torch.empty_like(x))
         return torch.pow(x, per_sample(params["gamma"], x))
 
     def _apply_inplace(self, x: torch.Tensor, params: Params) -> torch.Tensor:
-        if _takes_numpy(x):
+        if eager_cpu_batch(x):  # float32 or float64, from the base class
             return gamma_by_numpy(x, params["gamma"], x)
         return torch.pow(x, per_sample(params["gamma"], x), out=x)
-
-
-def _takes_numpy(x: torch.Tensor) -> bool:
-    """Whether Gamma takes NumPy's ``exp(gamma * log(x))`` in slices: eager CPU float32/64
-    batches without autograd (the base class hands ``_apply`` float32 or float64)."""
-    return (x.device.type == "cpu" and not torch.compiler.is_compiling()
-            and not (x.requires_grad and torch.is_grad_enabled()))
 
 
 class Contrast(TwoWayTone):

@@ -135,7 +135,7 @@ def test_rgb_round_trip_in_chunks_equals_the_batch_ops(op, monkeypatch):
     assert params["gate"].any() and not params["gate"].all()
     monkeypatch.setattr(noise_module, "CHUNK_VALUES", 2 * 3 * 16 * 12)
     got = op.apply(x, params)
-    monkeypatch.setattr(noise_module, "per_sample_in_cache", lambda x: False)
+    monkeypatch.setattr(noise_module, "eager_cpu_batch", lambda x: False)
     assert torch.equal(got, op.apply(x, params))
     with torch.enable_grad():  # autograd takes the batch ops too
         assert torch.equal(got, op.apply(x.clone().requires_grad_(), params).detach())

@@ -75,6 +75,19 @@ def run_in_slices(work: Callable[[int, int], None], count: int, values: int = 0,
         list(thread_pool().map(work, *zip(*slices, strict=True)))
 
 
+def eager_cpu_batch(x: torch.Tensor) -> bool:
+    """Whether a kernel may take ``x`` apart in slices on torch's threads (NumPy, or torch calls
+    per chunk of samples): a CPU batch outside autograd and ``torch.compile``, which need the
+    batch ops.
+
+    Example:
+        >>> eager_cpu_batch(torch.zeros(1)), eager_cpu_batch(torch.zeros(1, requires_grad=True))
+        (True, False)
+    """
+    return (x.device.type == "cpu" and not torch.compiler.is_compiling()
+            and not (x.requires_grad and torch.is_grad_enabled()))
+
+
 def clamp_unit(y: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """``y`` clamped to ``[0, 1]`` as ``torch.clamp(0, 1)`` (inside a slice, while its samples
     are in cache, instead of a torch pass over the batch after it), written into ``out``
