@@ -259,11 +259,13 @@ def _table_counts(photons: float, dtype: str, level: np.ndarray, raw: np.ndarray
                            -1 - count[at].astype(np.intp), u)
 
 
-def _to_unit(counts: np.ndarray, photons: float) -> None:
-    """``counts / photons`` clamped to ``[0, 1]``, in place: the values of torch's ``div_`` by
-    the photons in the counts' dtype and ``clamp_(0, 1)`` (both exact IEEE operations)."""
+def _to_unit(counts: np.ndarray, photons: float, clamp: bool = True) -> None:
+    """``counts / photons`` clamped to ``[0, 1]`` (unless ``clamp`` is false: the caller clamps),
+    in place: the values of torch's ``div_`` by the photons in the counts' dtype and
+    ``clamp_(0, 1)`` (both exact IEEE operations)."""
     np.divide(counts, counts.dtype.type(photons), out=counts)
-    clamp_unit(counts)
+    if clamp:
+        clamp_unit(counts)
 
 
 @torch.library.custom_op("mmr_augment::poisson_scaled_cpu", mutates_args=())
@@ -295,8 +297,8 @@ def poisson_scaled_cpu(samples: torch.Tensor, photons: torch.Tensor, seeds: torc
                 for k in range(i, end):
                     _draw_levels(array[k], p, seeded(rng, states[k]), counts[k - i],
                                  p in shared)
-            if unit:
-                _to_unit(counts, p)
+            if unit:  # the round trip clamps each copy itself
+                _to_unit(counts, p, clamp=scratch is None)
             if scratch is not None:  # clamped in the round trip, and its luma after it
                 rgb_round_trip(torch.from_numpy(counts), out=out[i:end]).clamp_(0.0, 1.0)
             i = end
