@@ -124,6 +124,15 @@ def _full_lift(v: torch.Tensor, rings: int, maps: tuple[torch.Tensor, ...]) -> t
     return lift
 
 
+def _profile(v: torch.Tensor, rings: int, maps: tuple[torch.Tensor, ...]
+             ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Of ``(N, H, W)`` float64 films: their levels and drops ``(N, 4 R)`` each (profile rows
+    0-3 and 4-7, flattened) and the full lift ``(N, H, W)`` the drops are measured with."""
+    full = _full_lift(v, rings, maps)
+    levels = _levels(v, rings, maps)
+    return levels, (_levels(v + full, rings, maps) - levels).clamp_min(0), full
+
+
 def film_border(x: torch.Tensor, rings: int = RINGS) -> torch.Tensor:
     """``(B, 8, R)`` float64 border profile of each film of ``x`` ``(B, C, H, W)``: levels,
     then drops (see the module doc; channels averaged; values clamped to [0, 1] first).
@@ -133,9 +142,7 @@ def film_border(x: torch.Tensor, rings: int = RINGS) -> torch.Tensor:
         [0.0, 1.0]
     """
     v = _films(x.mean(1, keepdim=True), rings)
-    maps = _rings(*v.shape[-2:], rings, v.device)
-    levels = _levels(v, rings, maps)
-    drops = (_levels(v + _full_lift(v, rings, maps), rings, maps) - levels).clamp_min(0)
+    levels, drops, _ = _profile(v, rings, _rings(*v.shape[-2:], rings, v.device))
     return torch.cat([levels, drops], 1).view(-1, 8, rings)
 
 
@@ -162,9 +169,7 @@ def match_rim(x: torch.Tensor, target: torch.Tensor, strength: float) -> torch.T
     level_goal, drop_goal = goal[:, :4 * rings], goal[:, 4 * rings:]
     maps = _rings(h, w, rings, x.device)  # once: every step below reads them
     label = maps[0].flatten()
-    full = _full_lift(v, rings, maps)
-    levels = _levels(v, rings, maps)
-    drop = (_levels(v + full, rings, maps) - levels).clamp_min(0)
+    _, drop, full = _profile(v, rings, maps)
     share = (1 - drop_goal / drop.clamp_min(1e-6)).clamp(0.0, 1.0)
     share = torch.cat([share, share.new_zeros(b * c, 1)], 1)
     offset = strength * share[:, label].view(-1, h, w) * full
