@@ -6,8 +6,16 @@ import numpy as np
 import pytest
 import torch
 
+import mmr_augment.image._kernels.impulse as impulse_module
 import mmr_augment.image.noise as noise_module
-from mmr_augment import ConfigError, GaussianNoise, ImpulseNoise, PoissonNoise, SpeckleNoise
+from mmr_augment import (
+    ConfigError,
+    GaussianNoise,
+    ImpulseNoise,
+    PoissonNoise,
+    SpeckleNoise,
+    clamp_out_of_range,
+)
 from mmr_augment._rng import draw_row, normal
 from mmr_augment.image._kernels.impulse import outcome_table, uint32_draws
 from mmr_augment.image._kernels.poisson import poisson_counts, poisson_scaled
@@ -164,6 +172,23 @@ def test_one_channel_impulse_is_its_definition_from_the_draws(channels, amount, 
         r = torch.from_numpy(words.astype(np.int64)).view(17, 23)
         expected = torch.where(r < edge_salt, 1.0, torch.where(r < edge_hit, 0.0, x[i]))
         assert torch.equal(y[i], expected)
+
+
+@pytest.mark.parametrize("amount", [0.01, 0.1, 0.3, 0.9])
+@pytest.mark.parametrize("channels, c", [("joint", 3), ("independent", 3), ("independent", 1)])
+def test_impulse_dense_table_path_gives_the_hit_list_values(monkeypatch, amount, channels, c):
+    # every unit through the bucket table (x * 1 + 0 where nothing is hit) or only the hit
+    # units: the same values, bit for bit, on input in and out of [0, 1] (clamped after)
+    op = ImpulseNoise(amount=amount, salt_ratio=0.3, channels=channels)
+    x = torch.rand(4, c, 30, 34, generator=torch.Generator().manual_seed(6)) * 1.4 - 0.2
+    params = op.sample(4, 9)
+    got = {}
+    for path, hits in (("dense", 0.0), ("sparse", 1.0)):
+        monkeypatch.setattr(impulse_module, "DENSE_HITS", hits)
+        with clamp_out_of_range():
+            got[path] = op.apply(x, params)
+    assert torch.equal(got["dense"], got["sparse"])
+    assert bool((got["dense"] != x.clamp(0, 1)).any())
 
 
 def test_impulse_noise_is_per_sample_and_amount_one_hits_everything():

@@ -6,7 +6,10 @@ raw outputs: :func:`uint32_draws`, the cheapest draw NumPy has) and
 maps it to an outcome by integer thresholds: ``r < 2**32 * P(hit)`` is a hit, and which hit
 (salt, pepper, or for a grey image's three RGB channels one of the 26 hit combinations) by
 where ``r`` falls below that. Only the hit units are then written, so past the draw the work
-grows with the amount, not the image. Probabilities are exact to ``2**-32``. A batch slice
+grows with the amount, not the image; from a hit probability of :data:`DENSE_HITS` a lookup
+table of each unit's multiplier and offset updates every unit instead (no hit list, whose
+building mispredicts a branch per hit), 1.3-2x faster there and the same values. Probabilities
+are exact to ``2**-32``. A batch slice
 reproduces those samples' noise exactly; CPU and CUDA batches get the same values (the work is
 done on the CPU, one contiguous slice of the batch per thread of a pool: NumPy releases the
 GIL).
@@ -25,6 +28,8 @@ from .threads import clamp_unit, run_in_slices
 
 SCALE = 2**32
 _SHIFT = 22  # the lookup table has one entry per 2**22-wide bucket of r: 1,024 entries
+DENSE_HITS = 0.15  # hit probability from which every unit is updated through a table
+_DENSE_SHIFT = 20  # that table: 4,096 buckets of r, 16 KB a column (in the core's L1 cache)
 # the hit outcomes of 1 and of 3 channels (every combination with at least one hit)
 _STATES = {n: np.array([s for s in itertools.product((0, 1, 2), repeat=n) if any(s)])
            for n in (1, 3)}
@@ -60,6 +65,20 @@ def _bucket_table(edge: np.ndarray) -> np.ndarray:
     return np.where(first == last, first, -1).astype(np.int8)
 
 
+def _dense_table(edge: np.ndarray, keep: np.ndarray, add: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The multiplier and offset of each ``2**_DENSE_SHIFT``-wide bucket of randoms (1 and 0
+    where nothing is hit; NaN multiplier where the bucket straddles an edge), and ``keep`` and
+    ``add`` with the no-hit outcome appended (for the straddling randoms)."""
+    starts = np.arange(SCALE >> _DENSE_SHIFT, dtype=np.int64) << _DENSE_SHIFT
+    first = np.searchsorted(edge, starts, side="right")
+    last = np.searchsorted(edge, starts + ((1 << _DENSE_SHIFT) - 1), side="right")
+    keep_all, add_all = np.append(keep, keep.dtype.type(1)), np.append(add, add.dtype.type(0))
+    alone = first == last
+    return (np.where(alone, keep_all[first], np.nan).astype(keep.dtype),
+            np.where(alone, add_all[first], 0).astype(add.dtype), keep_all, add_all)
+
+
 def _outcomes(edge: np.ndarray, buckets: np.ndarray, r: np.ndarray) -> np.ndarray:
     """``searchsorted(edge, r, "right")`` for hit randoms ``r``: the :func:`_bucket_table` by
     the top bits, the buckets that straddle an edge by search."""
@@ -87,20 +106,32 @@ def uint32_draws(bit_generator: np.random.PCG64, count: int) -> np.ndarray:
 
 
 def _one(x: np.ndarray, y: np.ndarray, bit_generator: np.random.PCG64, per_unit: int,
-         edge: np.ndarray, buckets: np.ndarray, keep: np.ndarray, add: np.ndarray) -> None:
+         edge: np.ndarray, buckets: np.ndarray | None, keep: np.ndarray, add: np.ndarray,
+         dense: tuple | None) -> None:
     """Salt and pepper on one sample ``x`` ``(C, H, W)`` into ``y``, drawn from the sample's
     ``bit_generator``; units of ``per_unit`` channels (``C``: each channel its own unit; 1: a
-    pixel hit in every channel)."""
-    y[...] = x  # copied here, in the slice, not by a torch copy (see salt_and_pepper)
-    rows = y.reshape(1, -1) if per_unit > 1 else y.reshape(len(y), -1)  # units per row
+    pixel hit in every channel). With a :func:`_dense_table` every unit is written as
+    ``x * multiplier + offset`` (``x * 1 + 0`` is ``x``), else only the hit units."""
+    rows = x.reshape(1, -1) if per_unit > 1 else x.reshape(len(x), -1)  # units per row
     units = rows.shape[1]
     r = uint32_draws(bit_generator, units)
-    if edge[-1] >= SCALE:
-        where, kind = np.arange(units), _outcomes(edge, buckets, r)
-    else:
-        where = np.flatnonzero(r < np.uint32(edge[-1]))
-        kind = ((r[where] >= np.uint32(edge[0])).astype(np.intp) if len(edge) == 2
-                else _outcomes(edge, buckets, r[where]))  # one channel: salt, then pepper
+    if dense is not None:
+        bucket_keep, bucket_add, keep_all, add_all = dense
+        index = (r >> np.uint32(_DENSE_SHIFT)).astype(np.intp)
+        unit_keep, unit_add = bucket_keep.take(index), bucket_add.take(index)
+        straddle = np.flatnonzero(np.isnan(unit_keep))
+        if straddle.size:
+            kind = np.searchsorted(edge, r[straddle], side="right")
+            unit_keep[straddle], unit_add[straddle] = keep_all[kind], add_all[kind]
+        out = y.reshape(rows.shape)
+        np.multiply(rows, unit_keep, out=out)
+        out += unit_add
+        return
+    y[...] = x  # copied here, in the slice, not by a torch copy (see salt_and_pepper)
+    rows = y.reshape(rows.shape)
+    where = np.flatnonzero(r < np.uint32(edge[-1]))  # below DENSE_HITS: edge[-1] < 2**32
+    kind = ((r[where] >= np.uint32(edge[0])).astype(np.intp) if len(edge) == 2
+            else _outcomes(edge, buckets, r[where]))  # one channel: salt, then pepper
     if not keep.any():  # every outcome replaces the value: x * 0 + add is add (x is finite)
         add = add[kind]
         for row in rows:
@@ -133,8 +164,12 @@ def salt_and_pepper(x: torch.Tensor, seeds: torch.Tensor, tables: list, per_chan
     per_unit = x.shape[1] if per_channel else 1
     states = pcg64_states(seeds.tolist(), stream)  # each sample's default_rng([seed, stream])
     distinct = {id(t): t for t in tables}
-    ready = {key: (t[0], _bucket_table(t[0]), t[1].astype(out.dtype), t[2].astype(out.dtype))
-             for key, t in distinct.items()}  # once per distinct table, not per sample
+    ready = {}
+    for key, (edge, keep, add) in distinct.items():  # once per distinct table, not per sample
+        keep, add = keep.astype(out.dtype), add.astype(out.dtype)
+        dense = edge[-1] >= DENSE_HITS * SCALE
+        ready[key] = (edge, None if dense else _bucket_table(edge), keep, add,
+                      _dense_table(edge, keep, add) if dense else None)
     jobs = [(src[i], out[i], states[i], ready[id(tables[i])]) for i in range(len(out))]
 
     def work(start: int, stop: int) -> None:
