@@ -104,7 +104,10 @@ def matching_curves(x: torch.Tensor, quantiles: torch.Tensor, pixels: int = 1 <<
     """``(B, K)`` tone curves mapping each image's own intensity CDF onto ``quantiles[b]``
     (``K`` values at evenly spaced probabilities), at ``K`` evenly spaced inputs; batched.
 
-    Each image's CDF is read from at most about ``pixels`` of its pixels (every k-th).
+    Each image's CDF is read from at most about ``pixels`` of its pixels (every k-th), at mid
+    rank: an input level that many pixels share exactly (a black border, saturated white) maps
+    to the quantile at the middle of their CDF range, not its top, so black is not lifted to
+    the quantile where the image's black ends.
 
     Example:
         >>> x = torch.linspace(0, 1, 1001).view(1, 1, 1, 1001)
@@ -115,8 +118,9 @@ def matching_curves(x: torch.Tensor, quantiles: torch.Tensor, pixels: int = 1 <<
     b, k = quantiles.shape
     flat = sorted_pixels(x, pixels)
     levels = torch.linspace(0.0, 1.0, k, dtype=torch.float64, device=flat.device)
-    cdf = torch.searchsorted(flat, levels.expand(b, k).contiguous(), right=True)
-    position = cdf.to(torch.float64) / flat.shape[1] * (k - 1)
+    grid = levels.expand(b, k).contiguous()
+    cdf = torch.searchsorted(flat, grid, right=True) + torch.searchsorted(flat, grid)
+    position = cdf.to(torch.float64) / (2 * flat.shape[1]) * (k - 1)
     lo = position.floor().long().clamp(max=k - 2)
     q = quantiles.to(device=flat.device, dtype=torch.float64)
     return torch.lerp(q.gather(1, lo), q.gather(1, lo + 1), position - lo)

@@ -17,6 +17,7 @@ from mmr_augment.errors import ConfigError, InputError
 from mmr_augment.extras import missing
 from mmr_augment.io import write_png
 from mmr_augment.style.fitting import film_quantiles, fit_style_family
+from mmr_augment.style.family import matching_curves, sorted_quantiles
 from mmr_augment.synthetic import render_studies
 
 SIGMOID = {"kind": "sigmoid", "slope": 8.0, "midpoint": 0.4}
@@ -66,6 +67,22 @@ def test_matching_family_gives_each_image_its_members_histogram(mixture):
         assert float((got - want)[1:-1].abs().max()) < 0.05
     half = StyleFamily(fam.to_config()["members"], match=0.5).apply(source, params)
     assert torch.allclose(half, (source + out) / 2, atol=1e-5)
+
+
+def test_matching_maps_a_tie_block_to_the_middle_of_its_quantiles():
+    # 10 % of the film exactly black; the member's lowest 6 % black: a tie block takes the
+    # member's quantile at the middle of its CDF range (5 %), so the black stays black (the
+    # top of the range, 10 %, would lift it to the member's 10 % quantile, 0.04)
+    film = torch.linspace(0.0, 1.0, 1000)
+    film[:100] = 0.0
+    member = torch.cat([torch.zeros(60), torch.linspace(0.0, 1.0, 940)])
+    quantiles = sorted_quantiles(member.view(1, -1), 101)
+    curve = matching_curves(film.view(1, 1, 1, -1), quantiles)[0]
+    assert curve[0].item() == 0.0
+    assert sorted_quantiles(member.view(1, -1), 11)[0, 1].item() == pytest.approx(0.043, abs=2e-3)
+    white = matching_curves(torch.cat([film[:900], torch.ones(100)]).view(1, 1, 1, -1),
+                            1 - quantiles.flip(1))[0]
+    assert white[-1].item() == 1.0  # the same at the white end
 
 
 def test_family_is_deterministic_under_a_seed_and_replays_by_sample():
