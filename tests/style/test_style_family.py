@@ -16,8 +16,8 @@ from mmr_augment.cli import main
 from mmr_augment.errors import ConfigError, InputError
 from mmr_augment.extras import missing
 from mmr_augment.io import write_png
-from mmr_augment.style.fitting import film_quantiles, fit_style_family
 from mmr_augment.style.family import matching_curves, sorted_quantiles
+from mmr_augment.style.fitting import film_quantiles, fit_style_family
 from mmr_augment.synthetic import render_studies
 
 SIGMOID = {"kind": "sigmoid", "slope": 8.0, "midpoint": 0.4}
