@@ -17,8 +17,11 @@ SSIM (kornia, 11-px window) of each restyled film to its source at 64 px.
 
 ``--validate`` chooses settings without touching the probe halves: each site's fit half is
 split again, a style fitted on one quarter of A (B's matching quarter as source) restyles B's
-other quarter and vice versa (cross-fitting), and the probe compares A's fit half with B's
-whole restyled fit half; ``--repeats R`` averages over R such splits (and probe seeds), and
+other quarter and vice versa (cross-fitting), and the probe compares each restyled quarter with
+A's quarter that its style was not fitted on, as the probe halves are never fitted on (about
+27 films a side, so its accuracies run lower than the probe halves' 54; until 2026-12-07 it
+compared them with A's whole fit half, the fitted films included); ``--repeats R`` averages
+over R such splits (and probe seeds), and
 ``--cv-repeats`` over fold assignments, since one 106-film accuracy moves by 0.05 with them.
 
     python benchmarks/site_probe.py /work/shared/data/slake /work/shared/data/vqa_rad
@@ -161,65 +164,63 @@ def restyle(style: Any, films: list, seed: int) -> tuple[list, set]:
     return list(style.apply(x, params).clamp(0, 1)), used
 
 
-def cross_fit(kind: str, a_fit: list, b_fit: list, ns, r: int = 0
-              ) -> tuple[list, list, float, str]:
-    """B's fit half restyled by cross-fitting: each half of ``a_fit`` / ``b_fit`` fits a
-    style (B's half as source) that restyles B's other half (split ``r`` of the halves).
-    Returns the restyled films, their sources (same order), the fit time of both fits and the
-    row label."""
+def cross_fit(kind: str, a_fit: list, b_fit: list, ns, r: int = 0) -> list[tuple]:
+    """Cross-fitting on the fit halves (split ``r``): each half of ``a_fit`` fits a style (B's
+    matching half as source) that restyles B's other half. Returns, per fit, the probe's
+    reference films (A's other half: the fit never saw them), B's films before and after
+    restyling, the fit time and the row label."""
     a1, a2 = halves(a_fit, ns.seed + 2 + 10 * r)
     b1, b2 = halves(b_fit, ns.seed + 3 + 10 * r)
-    restyled, seconds, used = [], 0.0, []
-    for a, b, target in ((a1, b1, b2), (a2, b2, b1)):
+    fits = []
+    for a, b, a_other, target in ((a1, b1, a2, b2), (a2, b2, a1, b1)):
         start = time.perf_counter()
-        style, label = fit_style(kind, a, b, ns)
-        seconds += time.perf_counter() - start
-        films, members = restyle(style, target, ns.seed + r)
-        restyled += films
-        used.append(f"{len(members)} of {len(a)}")
-    if kind == "family":
-        label += f"; members used {' and '.join(used)}"
-    return restyled, b2 + b1, seconds, label
+        style, label = fit_style(kind, a, b, ns) if kind != "raw" else (None, "raw")
+        seconds = time.perf_counter() - start
+        films, members = restyle(style, target, ns.seed + r) if style else (target, set())
+        if kind == "family":
+            label += f"; members used {len(members)} of {len(a)}"
+        fits.append((a_other, target, films, seconds, label))
+    return fits
 
 
 def direction(name_a: str, films_a: list, name_b: str, films_b: list, ns) -> list[str]:
     """Table rows for restyling B toward A (``ns.validate``: on the fit halves only, the
-    accuracy averaged over ``ns.repeats`` cross-fitting splits and probe seeds)."""
+    accuracy averaged over ``ns.repeats`` cross-fitting splits, both fits of each, and probe
+    seeds)."""
     a_fit, a_probe = halves(films_a, ns.seed)
     b_fit, b_held = halves(films_b, ns.seed + 1)
-    reps = range(ns.repeats) if ns.validate else range(1)
-    if ns.validate:
-        a_probe, b_held = a_fit, b_fit
-    raw = mean_scores([probe_accuracy(a_probe, b_held, ns.folds, ns.seed + r, ns.cv_repeats)
-                       for r in reps])
-    rows = [f"| {name_b} -> {name_a} | raw | {raw['all']:.3f} | 1.000 | 1.000 | - |"]
-    if ns.groups:
-        rows.append(group_row(raw))
-    for kind in (k for k in ns.styles.split(",") if k != "raw"):
-        accs, ssims, seconds = [], [], 0.0
-        for r in reps:
+    rows = []
+    for kind in ["raw"] + [k for k in ns.styles.split(",") if k != "raw"]:
+        accs, ssims, seconds, labels = [], [], 0.0, []
+        for r in range(ns.repeats) if ns.validate else range(1):
             if ns.validate:
-                restyled, sources, fit_seconds, label = cross_fit(kind, a_fit, b_fit, ns, r)
+                fits = cross_fit(kind, a_fit, b_fit, ns, r)
+            elif kind == "raw":
+                fits = [(a_probe, b_held, b_held, 0.0, "raw")]
             else:
                 start = time.perf_counter()
                 style, label = fit_style(kind, a_fit, b_fit, ns)
                 fit_seconds = time.perf_counter() - start
                 restyled, members = restyle(style, b_held, ns.seed)
-                sources = b_held
                 if kind == "family":
                     label += f"; members used {len(members)} of {len(a_fit)}"
                 if kind == "all":
                     print(f"  fitted {name_b} -> {name_a}: {style.to_config()}", flush=True)
-            seconds += fit_seconds
-            accs.append(probe_accuracy(a_probe, restyled, ns.folds, ns.seed + r,
-                                       ns.cv_repeats))
-            ssims.append(low_res_ssim(restyled, sources))
+                fits = [(a_probe, b_held, restyled, fit_seconds, label)]
+            scores = [probe_accuracy(reference, films, ns.folds, ns.seed + r, ns.cv_repeats)
+                      for reference, _, films, _, _ in fits]
+            accs.append(mean_scores(scores))
+            ssims += [low_res_ssim(films, sources) for _, sources, films, _, _ in fits]
+            seconds += sum(fit[3] for fit in fits)
+            labels += [fit[4] for fit in fits]
         ssim = torch.cat(ssims)
         splits = " ".join(f"{a['all']:.3f}" for a in accs)
         spread = f" (splits: {splits})" if len(accs) > 1 else ""
+        label = labels[0] if len(set(labels)) == 1 else " and ".join(labels[:2])
         scores = mean_scores(accs)
+        fit_time = "-" if kind == "raw" else f"{seconds:.0f} s"
         rows.append(f"| {name_b} -> {name_a} | {label}{spread} | {scores['all']:.3f} "
-                    f"| {float(ssim.mean()):.3f} | {float(ssim.min()):.3f} | {seconds:.0f} s |")
+                    f"| {float(ssim.mean()):.3f} | {float(ssim.min()):.3f} | {fit_time} |")
         if ns.groups:
             rows.append(group_row(scores))
     return rows
