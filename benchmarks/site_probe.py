@@ -176,7 +176,7 @@ def cross_fit(kind: str, a_fit: list, b_fit: list, ns, r: int = 0) -> list[tuple
         start = time.perf_counter()
         style, label = fit_style(kind, a, b, ns) if kind != "raw" else (None, "raw")
         seconds = time.perf_counter() - start
-        films, members = restyle(style, target, ns.seed + r) if style else (target, set())
+        films, members = (target, set()) if style is None else restyle(style, target, ns.seed + r)
         if kind == "family":
             label += f"; members used {len(members)} of {len(a)}"
         fits.append((a_other, target, films, seconds, label))

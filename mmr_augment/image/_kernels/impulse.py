@@ -9,10 +9,9 @@ where ``r`` falls below that. Only the hit units are then written, so past the d
 grows with the amount, not the image; from a hit probability of :data:`DENSE_HITS` a lookup
 table of each unit's multiplier and offset updates every unit instead (no hit list, whose
 building mispredicts a branch per hit), 1.3-2x faster there and the same values. Probabilities
-are exact to ``2**-32``. A batch slice
-reproduces those samples' noise exactly; CPU and CUDA batches get the same values (the work is
-done on the CPU, one contiguous slice of the batch per thread of a pool: NumPy releases the
-GIL).
+are exact to ``2**-32``. A batch slice reproduces those samples' noise exactly; CPU and CUDA
+batches get the same values (the work is done on the CPU, one contiguous slice of the batch per
+thread of a pool: NumPy releases the GIL).
 """
 
 from __future__ import annotations
