@@ -21,7 +21,6 @@ from __future__ import annotations
 import torch
 
 _MASK32 = 0xFFFFFFFF
-_PARALLEL_MIN = 1 << 18  # values below which one thread draws them all (pool overhead)
 
 
 def draw_seeds(batch_size: int, generator: torch.Generator) -> torch.Tensor:
@@ -75,12 +74,9 @@ def seeded_draw(seeds: torch.Tensor, shape: list[int], stream: int, gaussian: bo
         for i in range(start, stop):
             draw_row(out[i], values[i], stream, gaussian)
 
-    if out.numel() < _PARALLEL_MIN:
-        draw_rows(0, len(values))
-        return out
     from .image._kernels.threads import run_in_slices  # late: the image package imports this
 
-    run_in_slices(draw_rows, len(values))
+    run_in_slices(draw_rows, len(values), out.numel())  # small draws: on the caller's thread
     return out
 
 
