@@ -32,6 +32,7 @@ from .image import (
     JPEG,
     BiasField,
     Brightness,
+    CaptionBand,
     Collimation,
     Contrast,
     Cutout,
@@ -75,6 +76,7 @@ __all__ = [
     "Gamma", "Contrast", "Brightness", "WindowLevel", "ToneCurve", "Invert",
     "BiasField", "Quantize",
     "Cutout", "Pixelate", "Resample", "JPEG", "GridLines", "Collimation", "Markers",
+    "CaptionBand",
 ]
 __version__ = "0.1.0"
 

@@ -12,4 +12,6 @@ ARTEFACTS: dict[str, dict] = {
     "Collimation": dict(margin=(0.03, 0.2), angle=(-10.0, 10.0), fill=(0.0, 0.1),
                         opacity=(0.8, 1.0), softness=choice(0.0, 2.0)),
     "Markers": dict(texts=["L", "R", "AP", "PORTABLE"], scale=(1.0, 2.5), value=(0.96, 1.0)),
+    "CaptionBand": dict(height=(0.05, 0.3), level=(0.0, 0.1), text_value=(0.2, 0.4),
+                        texts=["SOURCE : J DOE", "W 2048 L 1024"]),
 }

@@ -18,7 +18,7 @@ from .bias_field import BiasField
 from .blur import DefocusBlur, GaussianBlur, MotionBlur
 from .display import Invert, WindowLevel
 from .jpeg import JPEG
-from .markers import Markers
+from .markers import CaptionBand, Markers
 from .noise import GaussianNoise, ImpulseNoise, PoissonNoise, SpeckleNoise
 from .occlusion import Cutout
 from .quantize import Quantize
@@ -33,5 +33,5 @@ __all__ = [
     "GaussianBlur", "MotionBlur", "DefocusBlur", "Sharpen",
     "Gamma", "Contrast", "Brightness", "WindowLevel", "ToneCurve", "Invert",
     "BiasField", "Quantize",
-    "Cutout", "Pixelate", "Resample", "JPEG", "GridLines", "Collimation", "Markers",
+    "Cutout", "Pixelate", "Resample", "JPEG", "GridLines", "Collimation", "Markers", "CaptionBand",
 ]

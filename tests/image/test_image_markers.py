@@ -1,4 +1,4 @@
-"""Burned-in text: the shipped bitmap font and where / how Markers paints it."""
+"""Burned-in text: the shipped bitmap font and where / how Markers and CaptionBand paint it."""
 
 import json
 import string
@@ -7,7 +7,7 @@ from importlib.resources import files
 import pytest
 import torch
 
-from mmr_augment import ConfigError, Markers
+from mmr_augment import CaptionBand, ConfigError, Markers
 from mmr_augment.image._kernels.font import load_font
 
 
@@ -93,3 +93,41 @@ def test_auto_polarity_keeps_text_legible_on_a_bright_film():
     assert Markers(polarity="dark").to_config()["polarity"] == "dark"
     with pytest.raises(ConfigError, match="polarity"):
         Markers(polarity="white")
+
+
+def test_caption_band_fills_the_edge_rows_with_level_and_text():
+    x = torch.full((2, 1, 64, 64), 0.5)
+    op = CaptionBand(height=0.125, level=0.05, text_value=0.3, texts=["I"])
+    params = op.sample(2, 0)
+    y = op.apply(x, params)
+    # 8 rows at the bottom, the text at scale (8 - 1) / 7 = 1: the glyph, 11 lit pixels
+    assert torch.equal(y[:, :, :56], x[:, :, :56])
+    band = y[:, 0, 56:]
+    assert sorted(band.unique().tolist()) == pytest.approx([0.05, 0.3])
+    assert (band == 0.3).sum((1, 2)).tolist() == [11, 11]
+    assert torch.equal(op.occlusion(x.shape, params)[:, 0],
+                       (torch.arange(64) >= 56).view(1, 64, 1).expand(2, 64, 64))
+    top = CaptionBand(height=0.125, level=0.05, text_value=0.3, texts=["I"], edge="top")
+    y = top.apply(x, top.sample(2, 0))
+    assert torch.equal(y[:, :, 8:], x[:, :, 8:]) and (y[:, 0, :8] == 0.3).sum() == 22
+
+
+def test_caption_band_keeps_small_text_inside_a_thin_band():
+    # 3 rows: the font at its smallest scale (0.5) is 4 rows tall; the 4th is cut, not
+    # written above the band
+    x = torch.full((1, 1, 100, 100), 0.5)
+    op = CaptionBand(height=0.03, level=0.0, text_value=1.0, texts=["SOURCE : J DOE"])
+    y = op(x, generator=0)
+    assert torch.equal(y[:, :, :97], x[:, :, :97])
+    assert (y[0, 0, 97:] == 1.0).sum() > 10 and set(y[0, 0, 97:].unique().tolist()) == {0.0, 1.0}
+
+
+def test_caption_band_errors_name_the_fix():
+    with pytest.raises(ConfigError, match="edge must be one of"):
+        CaptionBand(edge="left")
+    with pytest.raises(ConfigError, match="not in the font"):
+        CaptionBand(texts=["Lé"])
+    with pytest.raises(ConfigError, match="texts must be a non-empty list"):
+        CaptionBand(texts="SOURCE")
+    with pytest.raises(ConfigError, match="height"):
+        CaptionBand(height=0.6)
