@@ -40,6 +40,7 @@ SCANNER_HEADER = """\
 #   bit_depth   bits                              stored bit depth
 #   collimation margin, angle, fill, opacity, softness  collimator shutters
 #   markers     texts, scale, value               burned-in text (L, R, PORTABLE, ...)
+#   caption     height, level, text_value, texts, edge   burned-in caption band
 #   jpeg        quality                           lossy export
 #   resolution  scale, down, antialias            down-up resampling
 #   invert      strength                          MONOCHROME1 mix-up

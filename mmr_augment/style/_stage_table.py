@@ -15,6 +15,7 @@ from ..core import to_plain
 from ..errors import ConfigError
 from ..image import (
     JPEG,
+    CaptionBand,
     Collimation,
     GridLines,
     Invert,
@@ -39,6 +40,7 @@ STAGES: dict[str, type[ImagePerturbation]] = {
     "bit_depth": Quantize,           # stored bit depth
     "collimation": Collimation,      # collimator shutters
     "markers": Markers,              # burned-in laterality / position text
+    "caption": CaptionBand,          # burned-in caption band (source, date, window values)
     "jpeg": JPEG,                    # lossy export
     "resolution": Resample,          # down-up resampling
     "invert": Invert,                # MONOCHROME1 mix-up (usually a small p)

@@ -18,7 +18,10 @@ amplified (``roughen="sharpen"``) or white noise added (``roughen="noise"``). Wi
 each rendered image's rim (its outer rings, see :mod:`mmr_augment.style.rim`) is then moved
 toward its member film's ``border`` profile (per edge and ring: its level, and its drop below
 the band just inside), with strength ``rim``: a rim dropping deeper than the member's is lifted
-along the edge where it is dark, one brighter than the member's darkened per edge.
+along the edge where it is dark, one brighter than the member's darkened per edge. Last, an
+``export`` style (a :class:`~mmr_augment.style.ScannerStyle` shared by all members, e.g. the
+site's caption band) is applied to every image: what a site burns in or exports after its tone
+processing, which the steps above stand for, comes after them.
 :meth:`ScannerStyle.fit_family` fits a family from a site's films.
 """
 
@@ -55,6 +58,8 @@ FAMILY_HEADER = """\
 # interior mean) at the top, bottom, left, right edges, rows 4-7 its drop there (how far it lies
 # below the band just inside, along the edge); with rim > 0 each rendered image's rim is moved
 # toward it with that strength (a deeper drop lifted along the edge, a brighter level darkened).
+# An optional `export` (a ScannerStyle config, e.g. a caption band) is applied to every image
+# last, after the matching, texture and rim steps.
 """
 FAMILY_FILES = StyleFiles("scanner", "StyleFamily", FAMILY_HEADER, "members")
 _MEMBER_KEYS = ("style", "quantiles", "weight", "noise", "border")
@@ -150,20 +155,25 @@ class _Member(NamedTuple):
     border: list[list[float]] | None
 
 
+def _scanner_style(style: Any, what: str) -> ScannerStyle:
+    """A ``ScannerStyle`` or its config -> the style (a clear error otherwise)."""
+    if isinstance(style, Mapping):
+        style = dict(style)
+        if style.pop("type", "ScannerStyle") != "ScannerStyle":
+            raise ConfigError(f"StyleFamily: {what} must be a ScannerStyle config")
+        style = ScannerStyle(**style)
+    if not isinstance(style, ScannerStyle) or style.value_range != (0.0, 1.0):
+        raise ConfigError(f"StyleFamily: {what} must be a ScannerStyle (or its config) on the "
+                          f"default value range, got {style!r}")
+    return style
+
+
 def _member(i: int, given: Any) -> _Member:
     """One member mapping -> its checked values (clear errors otherwise)."""
     if not isinstance(given, Mapping) or any(k not in _MEMBER_KEYS for k in given):
         raise ConfigError(f"StyleFamily: member {i} must be a mapping with keys among "
                           f"{list(_MEMBER_KEYS)}, got {given!r}")
-    style = given.get("style") or {}
-    if isinstance(style, Mapping):
-        style = dict(style)
-        if style.pop("type", "ScannerStyle") != "ScannerStyle":
-            raise ConfigError(f"StyleFamily: member {i}'s style must be a ScannerStyle config")
-        style = ScannerStyle(**style)
-    if not isinstance(style, ScannerStyle) or style.value_range != (0.0, 1.0):
-        raise ConfigError(f"StyleFamily: member {i}'s style must be a ScannerStyle (or its "
-                          f"config) on the default value range, got {style!r}")
+    style = _scanner_style(given.get("style") or {}, f"member {i}'s style")
     weight = given.get("weight", 1.0)
     if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not weight >= 0:
         raise ConfigError(f"StyleFamily: member {i}'s weight must be a number >= 0, got "
@@ -223,6 +233,8 @@ class StyleFamily(ImagePerturbation):
             high-pass residual amplified) or ``"noise"`` (white Gaussian noise added).
         rim: strength in ``[0, 1]`` of moving each image's rim toward its member's
             ``border`` (every member then needs one, all of one length; 0: no change).
+        export: a ``ScannerStyle`` (or its config) applied to every image last, after the
+            steps above (``None``: none).
         p: probability that a sample is styled.
         value_range: the images' value range.
 
@@ -240,7 +252,7 @@ class StyleFamily(ImagePerturbation):
     def __init__(self, members: Sequence[Mapping[str, Any]], name: str = "family",
                  description: str = "", match: float = 0.0, pick: str = "random",
                  neighbours: int = 1, texture: float = 0.0, roughen: str = "sharpen",
-                 rim: float = 0.0, *,
+                 rim: float = 0.0, export: Any = None, *,
                  p: float = 1.0, value_range=(0.0, 1.0)) -> None:
         super().__init__(p=p, value_range=value_range)
         if not isinstance(name, str) or not isinstance(description, str):
@@ -286,6 +298,7 @@ class StyleFamily(ImagePerturbation):
         if self.rim > 0 and self.border is None:
             raise ConfigError("StyleFamily: rim > 0 needs every member's border (fit the "
                               "family with rim > 0, or give each member a border profile)")
+        self.export = None if export is None else _scanner_style(export, "export")
 
     def __len__(self) -> int:
         return len(self.styles)
@@ -305,6 +318,8 @@ class StyleFamily(ImagePerturbation):
             params = {"index": index, "members": members}
         if self.texture > 0 and self.roughen == "noise":  # last: the other draws stay today's
             params["texture_seed"] = draw_seeds(batch_size, generator)
+        if self.export is not None:  # last, so the other draws are those without it
+            params["export"] = self.export.sample(batch_size, generator)
         return params
 
     def members_for(self, x: torch.Tensor, params: Params) -> torch.Tensor:
@@ -345,31 +360,34 @@ class StyleFamily(ImagePerturbation):
                               params.get("texture_seed"))
         if self.rim > 0:
             y = match_rim(y, self.border[index].to(x.device), self.rim)
+        if self.export is not None:
+            y = self.export.apply_batch(y, params["export"])
         return y
 
     def occlusion(self, shape: tuple[int, ...], params: Params) -> torch.Tensor:
-        """``(B, 1, H, W)`` bool: pixels the drawn members' shutters or markers cover (with
-        ``pick="nearest"``, which needs the image to know the member: the union over every
-        member, a superset)."""
+        """``(B, 1, H, W)`` bool: pixels the drawn members' shutters or markers, or the
+        export's caption band, cover (with ``pick="nearest"``, which needs the image to know the
+        member: the union over every member, a superset)."""
         b, h, w = shape[0], shape[-2], shape[-1]
         mask = torch.zeros(b, 1, h, w, dtype=torch.bool)
-        if self.pick == "nearest":
-            for key, member in params["members"].items():
-                mask |= self.styles[int(key)].occlusion(shape, member).cpu()
-            return mask & params["gate"].view(-1, 1, 1, 1)
         for key, member in params["members"].items():
+            if self.pick == "nearest":
+                mask |= self.styles[int(key)].occlusion(shape, member).cpu()
+                continue
             rows = (params["index"] == int(key)).nonzero().flatten()
             if rows.numel():
                 part = self.styles[int(key)].occlusion((rows.numel(), *shape[1:]),
                                                        slice_params(member, rows))
                 mask[rows] = part.cpu()
+        if self.export is not None:
+            mask |= self.export.occlusion(shape, params["export"]).cpu()
         return mask & params["gate"].view(-1, 1, 1, 1)
 
     # ------------------------------------------------------------------ config and files
     def to_config(self) -> dict[str, Any]:
         """Name, description, match and every member (full style config, quantiles,
         weight, noise, border), plus any other non-default argument (``pick``, ``neighbours``,
-        ``texture``, ``rim``)."""
+        ``texture``, ``rim``, ``export``)."""
         members = []
         for i, style in enumerate(self.styles):
             member: dict[str, Any] = {"style": {k: v for k, v in style.to_config().items()
@@ -391,6 +409,8 @@ class StyleFamily(ImagePerturbation):
             full.update(texture=self.texture, roughen=self.roughen)
         if self.rim > 0:
             full["rim"] = self.rim
+        if self.export is not None:
+            full["export"] = {k: v for k, v in self.export.to_config().items() if k != "type"}
         full.update({k: v for k, v in cfg.items() if k not in full})
         return full
 
@@ -399,7 +419,7 @@ class StyleFamily(ImagePerturbation):
         """A family from a YAML file written by :meth:`to_yaml`."""
         return cls(**FAMILY_FILES.read_style(path, ["name", "description", "match", "members",
                                                     "pick", "neighbours", "texture", "roughen",
-                                                    "rim", "p", "value_range"]))
+                                                    "rim", "export", "p", "value_range"]))
 
     def to_yaml(self, path: str | Path) -> None:
         """Write the full config as a commented YAML file that :meth:`from_yaml` reads back."""

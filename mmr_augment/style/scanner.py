@@ -60,7 +60,8 @@ class ScannerStyle(ImagePerturbation):
     Stages run in physical order: ``detector`` (gain, offset, gamma), ``noise`` (Poisson-
     Gaussian, with a per-style power spectrum), ``mtf`` (blur), ``edge`` (unsharp mask),
     ``tone`` (vendor curve), ``window``, ``grid`` (lines), ``bit_depth``, ``collimation``,
-    ``markers``, ``jpeg``, ``resolution`` (down-up) and ``invert`` (MONOCHROME1 mix-up). Each
+    ``markers``, ``caption`` (a burned-in caption band), ``jpeg``, ``resolution`` (down-up) and
+    ``invert`` (MONOCHROME1 mix-up). Each
     stage is a mapping of its parameters plus ``p``; a left-out stage is skipped, left-out
     parameters take their op's default, and :meth:`to_config` writes them all. Parameters are
     drawn per sample, so one batch may hold many sites; :meth:`mixture` mixes presets.
@@ -72,7 +73,8 @@ class ScannerStyle(ImagePerturbation):
         name: the style's name (presets: the file name).
         description: free text, kept in the config.
         detector, noise, mtf, edge, tone, window, grid, bit_depth, collimation, markers,
-            jpeg, resolution, invert: stage parameter mappings, or ``None`` to skip a stage.
+            caption, jpeg, resolution, invert: stage parameter mappings, or ``None`` to skip a
+            stage.
         strength: blend weight from the input (0) to the styled image (1).
         p: probability that a sample is styled.
         severity: 1..5 sets ``strength`` as above.
@@ -94,8 +96,8 @@ class ScannerStyle(ImagePerturbation):
 
     def __init__(self, name: str = "custom", description: str = "", detector=None, noise=None,
                  mtf=None, edge=None, tone=None, window=None, grid=None, bit_depth=None,
-                 collimation=None, markers=None, jpeg=None, resolution=None, invert=None,
-                 strength=1.0, *, p: float = 1.0, severity: int | None = None,
+                 collimation=None, markers=None, caption=None, jpeg=None, resolution=None,
+                 invert=None, strength=1.0, *, p: float = 1.0, severity: int | None = None,
                  value_range=(0.0, 1.0)) -> None:
         super().__init__(p=p, severity=severity, value_range=value_range)
         if not isinstance(name, str) or not isinstance(description, str):
@@ -103,7 +105,8 @@ class ScannerStyle(ImagePerturbation):
         self.name, self.description = name, description
         given = dict(detector=detector, noise=noise, mtf=mtf, edge=edge, tone=tone,
                      window=window, grid=grid, bit_depth=bit_depth, collimation=collimation,
-                     markers=markers, jpeg=jpeg, resolution=resolution, invert=invert)
+                     markers=markers, caption=caption, jpeg=jpeg, resolution=resolution,
+                     invert=invert)
         self.stage_config = {k: resolve_stage(k, v) for k, v in given.items() if v is not None}
         self.stages = nn.ModuleDict({k: build_stage(k, v) for k, v in self.stage_config.items()})
         self.strength = self.spec("strength", strength, low=0.0, high=1.0)
@@ -122,11 +125,12 @@ class ScannerStyle(ImagePerturbation):
         return torch.lerp(x, y, per_sample(params["strength"], x), out=y if owned else None)
 
     def occlusion(self, shape: tuple[int, ...], params: Params) -> torch.Tensor:
-        """``(B, 1, H, W)`` bool: pixels covered by collimator shutters or burned-in markers
-        (the union of those stages' masks; all False where a sample or stage is gated off)."""
+        """``(B, 1, H, W)`` bool: pixels covered by collimator shutters, burned-in markers or a
+        caption band (the union of those stages' masks; all False where a sample or stage is
+        gated off)."""
         b, h, w = shape[0], shape[-2], shape[-1]
         mask = torch.zeros(b, 1, h, w, dtype=torch.bool)
-        for name in ("collimation", "markers"):
+        for name in ("collimation", "markers", "caption"):
             if name in self.stages:
                 mask = mask | self.stages[name].occlusion(shape, params[name]).cpu()
         styled = params["gate"] & (params["strength"] > 0)
@@ -207,7 +211,8 @@ class ScannerStyle(ImagePerturbation):
         """A style whose tone curve maps ``source`` intensities onto ``reference_images``'.
 
         ``stages="all"`` (or a list of stage names) fits the other stages too (noise, MTF,
-        edge enhancement, resolution, JPEG, bit depth, shutters), from films of any sizes
+        edge enhancement, resolution, JPEG, bit depth, shutters, caption band), from films of
+        any sizes
         (a list of ``(C, H, W)`` tensors also works): see
         :func:`mmr_augment.style.fitting.fit_scanner_style`, which also says which stages
         could not be estimated (the fitted style's description lists them).

@@ -12,7 +12,8 @@ closest in intensity quantiles (one of ``--neighbours``) instead of a random one
 (blurred toward a smoother film; toward a noisier one, ``--roughen`` sharpen or noise);
 ``--rim S`` moves each image's rim (its outer 8 px per edge) toward its member film's border
 profile with strength ``S`` (a rim dropping deeper than the member's lifted along the edge, a
-brighter one darkened).
+brighter one darkened). A caption band found on the films is the family's ``export``, burned in
+after those steps.
 """
 
 from __future__ import annotations
@@ -83,9 +84,16 @@ def run_fit_style(ns: argparse.Namespace) -> int:
     for stage, why in result.not_estimated.items():
         print(f"  skipped   {stage:<12} {why}")
     if ns.family:
+        from ..scanner import ScannerStyle
         from .family import fit_style_family
 
-        family = fit_style_family(reference, source, match=ns.match, base=result.style,
+        # a caption band is burned in last, after the members' per-image tone steps
+        stages = dict(result.style.stage_config)
+        caption = stages.pop("caption", None)
+        export = None if caption is None else ScannerStyle(name=f"{name} caption",
+                                                            caption=caption)
+        family = fit_style_family(reference, source, match=ns.match,
+                                  base=ScannerStyle(name=name, **stages), export=export,
                                   knots=ns.knots, generator=ns.seed, name=name,
                                   pick=ns.pick, neighbours=ns.neighbours,
                                   texture=ns.texture, roughen=ns.roughen, rim=ns.rim)

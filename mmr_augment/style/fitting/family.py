@@ -15,7 +15,8 @@ closest (see :class:`~mmr_augment.style.StyleFamily`). ``texture > 0`` also reco
 film's noise level (:func:`~mmr_augment.style.texture.film_noise`), toward which every
 rendered image's noise level is moved with that strength. ``rim > 0`` also records each film's
 border profile (:func:`~mmr_augment.style.rim.film_border`), toward which every rendered
-image's rim is moved with that strength.
+image's rim is moved with that strength. ``export`` (a ``ScannerStyle``, e.g. the caption band
+that ``ScannerStyle.fit`` found on the site's films) is applied to every image last.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def fit_style_family(reference: Films, source: Films | None = None, *, match: fl
                      base: Any = None, knots: int = 65, max_members: int = 256,
                      generator: torch.Generator | int = 0, name: str = "family",
                      pick: str = "random", neighbours: int = 1, texture: float = 0.0,
-                     roughen: str = "sharpen", rim: float = 0.0) -> Any:
+                     roughen: str = "sharpen", rim: float = 0.0, export: Any = None) -> Any:
     """A :class:`~mmr_augment.style.StyleFamily` with one member per reference film.
 
     Args:
@@ -84,6 +85,8 @@ def fit_style_family(reference: Films, source: Films | None = None, *, match: fl
         rim: strength in ``[0, 1]`` of moving each image's rim toward its member film's
             border profile (0: not recorded, no change; films need more than 32 px per
             side).
+        export: a ``ScannerStyle`` every image gets last, after the per-image steps (e.g.
+            ``ScannerStyle.fit(films, stages=["caption"])``: the site's caption band).
 
     Example:
         >>> from mmr_augment.style import StyleFamily
@@ -103,8 +106,9 @@ def fit_style_family(reference: Films, source: Films | None = None, *, match: fl
     match = check_fraction("fit_style_family", "match", match)
     texture = check_fraction("fit_style_family", "texture", texture)
     rim = check_fraction("fit_style_family", "rim", rim)
-    if base is not None and not isinstance(base, ScannerStyle):
-        raise ConfigError(f"fit_style_family: base must be a ScannerStyle, got {base!r}")
+    for what, given in (("base", base), ("export", export)):
+        if given is not None and not isinstance(given, ScannerStyle):
+            raise ConfigError(f"fit_style_family: {what} must be a ScannerStyle, got {given!r}")
     films = [f for x in film_batches(reference, "fit_style_family (reference)") for f in x]
     films = [films[i] for i in _pick(len(films), max_members)]
     shared: dict[str, Any] = {} if base is None else {
@@ -140,6 +144,8 @@ def fit_style_family(reference: Films, source: Films | None = None, *, match: fl
                         f"{roughen})")
     if rim > 0:
         description += f", rim moved toward the member film's (strength {rim:g})"
+    if export is not None:
+        description += f", then {', '.join(export.stage_config) or 'no stage'} on every image"
     return StyleFamily(members, name=name, description=description, match=match,
                        pick=pick, neighbours=neighbours, texture=texture, roughen=roughen,
-                       rim=rim)
+                       rim=rim, export=export)

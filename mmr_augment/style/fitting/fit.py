@@ -1,11 +1,11 @@
 """Fit a site's scanner style: every stage that its films show, as data.
 
 Order of work: stages read straight off the films (:mod:`.visible`: bit depth, JPEG blocking,
-collimator shutters); a first tone curve by histogram matching; the noise, MTF, edge
+collimator shutters, caption bands); a first tone curve by histogram matching; the noise, MTF, edge
 enhancement and resolution stages by analysis by synthesis (:mod:`.search`); and the final
 tone curve, matched after the searched stages that come before it (as
 ``ScannerStyle.fit(..., base=...)`` does). Stages that a pixel-wise map cannot tell apart
-(detector, window, invert) are folded into the tone curve; grid lines and burned-in markers
+(detector, window, invert) are folded into the tone curve; grid lines and laterality markers
 are not detected. :class:`StyleFit` says which stage was estimated and how, and why the others
 were not.
 """
@@ -23,16 +23,17 @@ from .._fit import matching_curve
 from .._stage_table import STAGES
 from .search import KNOBS, START, pixel_sample, render_matched, renderer, search, search_steps
 from .statistics import Films, FilmStatistics, film_batches, film_statistics
-from .visible import BLOCKY, blockiness, collimation_stage, stored_bits
+from .visible import BLOCKY, blockiness, caption_stage, collimation_stage, stored_bits
 
 #: Stages this fit can estimate, in the order it estimates them.
-FITTED = ("bit_depth", "jpeg", "collimation", "tone", "noise", "mtf", "edge", "resolution")
+FITTED = ("bit_depth", "jpeg", "collimation", "caption", "tone", "noise", "mtf", "edge",
+          "resolution")
 _NOT_FITTED = {
     "detector": "folded into the tone curve (pixel-wise maps are fitted as one curve)",
     "window": "folded into the tone curve (pixel-wise maps are fitted as one curve)",
     "invert": "folded into the tone curve (pixel-wise maps are fitted as one curve)",
     "grid": "not estimated: anti-scatter grid lines are not detected",
-    "markers": "not estimated: burned-in text and markers are not detected",
+    "markers": "not estimated: laterality markers are not detected (caption bands are)",
 }
 _JPEG_QUALITIES = (10, 20, 30, 50, 70, 90)
 #: Searched stages at these values do nothing visible and are left out of the style.
@@ -191,7 +192,8 @@ def _report_search(knobs: tuple, config: dict[str, Any], result: StyleFit) -> No
 def _fit_visible(names: tuple[str, ...], ref: list[torch.Tensor],
                  src: list[torch.Tensor] | None, config: dict[str, Any],
                  result: StyleFit) -> None:
-    """Bit depth, JPEG quality and shutters, where the reference films show them."""
+    """Bit depth, JPEG quality, shutters and caption bands, where the reference films show
+    them."""
     found: dict[str, tuple[dict | None, str]] = {}
     if "bit_depth" in names:
         found["bit_depth"] = stored_bits(ref)
@@ -199,6 +201,8 @@ def _fit_visible(names: tuple[str, ...], ref: list[torch.Tensor],
         found["jpeg"] = _jpeg_stage(ref, src)
     if "collimation" in names:
         found["collimation"] = collimation_stage(ref)
+    if "caption" in names:
+        found["caption"] = caption_stage(ref)
     for stage, (params, how) in found.items():
         if params is None:
             result.not_estimated[stage] = f"not estimated: {how}"

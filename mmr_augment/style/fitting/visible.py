@@ -1,4 +1,5 @@
-"""Stages read straight off the reference films: stored bit depth, JPEG blocking, shutters.
+"""Stages read straight off the reference films: stored bit depth, JPEG blocking, shutters,
+caption bands.
 
 Each estimator returns the stage dict, or ``None`` with the reason it found nothing.
 
@@ -16,6 +17,10 @@ import torch
 #: JPEG-compressed on their pixel grid; uncompressed films and resized JPEGs sit near 1.
 BLOCKY = 1.08
 _SHUTTER_STD, _SHUTTER_MIN = 0.01, 0.01
+#: A caption band's lines are darker than this share of the film's median; the band is at most
+#: ``CAPTION_MAX`` of the film's height (a longer dark run is a shutter or letterbox) and holds
+#: text: its 99th percentile at least ``CAPTION_TEXT`` above its median.
+CAPTION_DARK, CAPTION_MAX, CAPTION_TEXT = 0.35, 0.06, 0.05
 
 
 def stored_bits(batches: list[torch.Tensor]) -> tuple[dict | None, str]:
@@ -78,3 +83,54 @@ def collimation_stage(batches: list[torch.Tensor]) -> tuple[dict | None, str]:
     stage = {"margin": [round(lo, 3), round(max(hi, lo + 1e-3), 3)], "angle": 0.0,
              "fill": round(fill, 3), "p": round(float(shown.double().mean()), 3)}
     return stage, f"uniform border bands on {int(shown.sum())} of {shown.numel()} films"
+
+
+def caption_bands(batches: list[torch.Tensor], edge: str) -> torch.Tensor:
+    """``(N, 4)`` per film: the height (fraction of the film's) of the caption band along its
+    ``edge`` (``"bottom"`` or ``"top"``; 0 where there is none), the band's median (its level)
+    and 99th percentile (its text), and the film's height in px.
+
+    Example:
+        >>> x = torch.full((1, 1, 40, 40), 0.5)
+        >>> x[..., -2:, :] = 0.05
+        >>> x[..., -2:, 10:14] = 0.3  # text in the band
+        >>> [round(v, 2) for v in caption_bands([x], "bottom")[0].tolist()]
+        [0.05, 0.05, 0.3, 40.0]
+    """
+    rows = []
+    for x in batches:
+        grey = x[:, 0] if edge == "top" else x[:, 0].flip(-2)     # (B, H, W), edge first
+        h = grey.shape[-2]
+        median = grey.flatten(1).median(1).values
+        dark = grey.mean(-1) < CAPTION_DARK * median[:, None]     # (B, lines from the edge)
+        run = dark.to(torch.int64).cumprod(-1).sum(-1)
+        for film, lines in zip(grey, run.tolist()):
+            band = film[:lines].flatten().to(torch.float64)
+            level, text = (float(band.median()), float(band.quantile(0.99))) if lines else (0, 0)
+            found = 0 < lines <= CAPTION_MAX * h and text - level >= CAPTION_TEXT
+            rows.append([lines / h if found else 0.0, level, text, float(h)])
+    return torch.tensor(rows, dtype=torch.float64).view(-1, 4)
+
+
+def caption_stage(batches: list[torch.Tensor]) -> tuple[dict | None, str]:
+    """A caption band if some films show one (a dark strip with text along the bottom or top
+    edge): the edge where more films do, height, level and text value ranges (their quartiles)
+    and ``p`` from them."""
+    found = {edge: caption_bands(batches, edge) for edge in ("bottom", "top")}
+    edge = max(found, key=lambda e: int((found[e][:, 0] > 0).sum()))
+    bands = found[edge]
+    shown = bands[:, 0] > 0
+    if not bool(shown.any()):
+        return None, "no dark band with text along the top or bottom edge (no caption visible)"
+    seen = bands[shown]
+
+    def spread(values: torch.Tensor, least: float) -> list[float]:
+        lo, hi = float(values.quantile(0.25)), float(values.quantile(0.75))
+        return [round(lo, 4), round(max(hi, lo + least), 4)]
+
+    stage = {"height": spread(seen[:, 0], 1e-3), "level": spread(seen[:, 1], 1e-3),
+             "text_value": spread(seen[:, 2], 1e-3), "edge": edge,
+             "p": round(float(shown.double().mean()), 3)}
+    lines = seen[:, 0] * seen[:, 3]
+    return stage, (f"a caption band along the {edge} edge on {int(shown.sum())} of "
+                   f"{shown.numel()} films ({float(lines.median()):.0f} px, median)")
