@@ -171,6 +171,22 @@ def fit_style(kind: str, a: list, b: list, ns) -> tuple[Any, str]:
                             max_films=ns.search_films), label
 
 
+def fitted_films(kind: str, a: list, b: list, target: list, seed: int, ns
+                 ) -> tuple[list, float, str, Any]:
+    """``target`` restyled (``seed``) by the style of row ``kind`` fitted to ``a`` with ``b``
+    as source: the films, the fit time, the row label and the style (raw: ``target`` itself,
+    no style)."""
+    if kind == "raw":
+        return target, 0.0, "raw", None
+    start = time.perf_counter()
+    style, label = fit_style(kind, a, b, ns)
+    seconds = time.perf_counter() - start
+    films, members = restyle(style, target, seed)
+    if kind == "family":
+        label += f"; members used {len(members)} of {len(a)}"
+    return films, seconds, label, style
+
+
 def restyle(style: Any, films: list, seed: int) -> tuple[list, set]:
     """``films`` restyled, and the family members used (empty for a single style)."""
     x = torch.stack(films)
@@ -187,16 +203,8 @@ def cross_fit(kind: str, a_fit: list, b_fit: list, ns, r: int = 0) -> list[tuple
     restyling, the fit time and the row label."""
     a1, a2 = halves(a_fit, ns.seed + 2 + 10 * r)
     b1, b2 = halves(b_fit, ns.seed + 3 + 10 * r)
-    fits = []
-    for a, b, a_other, target in ((a1, b1, a2, b2), (a2, b2, a1, b1)):
-        start = time.perf_counter()
-        style, label = fit_style(kind, a, b, ns) if kind != "raw" else (None, "raw")
-        seconds = time.perf_counter() - start
-        films, members = (target, set()) if style is None else restyle(style, target, ns.seed + r)
-        if kind == "family":
-            label += f"; members used {len(members)} of {len(a)}"
-        fits.append((a_other, target, films, seconds, label))
-    return fits
+    return [(a_other, target, *fitted_films(kind, a, b, target, ns.seed + r, ns)[:3])
+            for a, b, a_other, target in ((a1, b1, a2, b2), (a2, b2, a1, b1))]
 
 
 def direction(name_a: str, films_a: list, name_b: str, films_b: list, ns,
@@ -212,18 +220,11 @@ def direction(name_a: str, films_a: list, name_b: str, films_b: list, ns,
         for r in range(ns.repeats) if ns.validate else range(1):
             if ns.validate:
                 fits = cross_fit(kind, a_fit, b_fit, ns, r)
-            elif kind == "raw":
-                fits = [(a_probe, b_held, b_held, 0.0, "raw")]
             else:
-                start = time.perf_counter()
-                style, label = fit_style(kind, a_fit, b_fit, ns)
-                fit_seconds = time.perf_counter() - start
-                restyled, members = restyle(style, b_held, ns.seed)
-                if kind == "family":
-                    label += f"; members used {len(members)} of {len(a_fit)}"
+                *fitted, style = fitted_films(kind, a_fit, b_fit, b_held, ns.seed, ns)
                 if kind == "all":
                     print(f"  fitted {name_b} -> {name_a}: {style.to_config()}", flush=True)
-                fits = [(a_probe, b_held, restyled, fit_seconds, label)]
+                fits = [(a_probe, b_held, *fitted)]
             scores = [probe_accuracy(reference, films, ns.folds, ns.seed + r, ns.cv_repeats,
                                      ns.margin)
                       for reference, _, films, _, _ in fits]
@@ -240,8 +241,8 @@ def direction(name_a: str, films_a: list, name_b: str, films_b: list, ns,
         rows.append(f"| {name_b} -> {name_a} | {label}{spread} | {scores['all']:.3f} "
                     f"| {float(ssim.mean()):.3f} | {float(ssim.min()):.3f} | {fit_time} |")
         if record is not None:
-            record.setdefault((f"{name_b} -> {name_a}", label if kind == "raw" else kind),
-                              []).append((scores["all"], float(ssim.mean())))
+            record.setdefault((f"{name_b} -> {name_a}", kind), []).append(
+                (scores["all"], float(ssim.mean())))
         if ns.groups:
             rows.append(group_row(scores))
     return rows

@@ -61,10 +61,10 @@ class ScannerStyle(ImagePerturbation):
     Gaussian, with a per-style power spectrum), ``mtf`` (blur), ``edge`` (unsharp mask),
     ``tone`` (vendor curve), ``window``, ``grid`` (lines), ``bit_depth``, ``collimation``,
     ``markers``, ``caption`` (a burned-in caption band), ``jpeg``, ``resolution`` (down-up) and
-    ``invert`` (MONOCHROME1 mix-up). Each
-    stage is a mapping of its parameters plus ``p``; a left-out stage is skipped, left-out
-    parameters take their op's default, and :meth:`to_config` writes them all. Parameters are
-    drawn per sample, so one batch may hold many sites; :meth:`mixture` mixes presets.
+    ``invert`` (MONOCHROME1 mix-up). Each stage is a mapping of its parameters plus ``p``; a
+    left-out stage is skipped, left-out parameters take their op's default, and
+    :meth:`to_config` writes them all. Parameters are drawn per sample, so one batch may hold
+    many sites; :meth:`mixture` mixes presets.
 
     Severity (optional) interpolates from the identity to the style in image space:
     ``y = x + strength * (style(x) - x)`` with ``strength`` .2 .4 .6 .8 1 for severity 1..5.
@@ -126,13 +126,15 @@ class ScannerStyle(ImagePerturbation):
 
     def occlusion(self, shape: tuple[int, ...], params: Params) -> torch.Tensor:
         """``(B, 1, H, W)`` bool: pixels covered by collimator shutters, burned-in markers or a
-        caption band (the union of those stages' masks; all False where a sample or stage is
-        gated off)."""
+        caption band (the union of the masks of the stages that occlude; all False where a
+        sample or stage is gated off)."""
         b, h, w = shape[0], shape[-2], shape[-1]
         mask = torch.zeros(b, 1, h, w, dtype=torch.bool)
-        for name in ("collimation", "markers", "caption"):
-            if name in self.stages:
-                mask = mask | self.stages[name].occlusion(shape, params[name]).cpu()
+        for name, op in self.stages.items():
+            # None: the stage does not occlude (and reads no params)
+            stage_mask = op.occlusion(shape, params.get(name))
+            if stage_mask is not None:
+                mask = mask | stage_mask.cpu()
         styled = params["gate"] & (params["strength"] > 0)
         return mask & styled.view(-1, 1, 1, 1)
 
@@ -212,8 +214,7 @@ class ScannerStyle(ImagePerturbation):
 
         ``stages="all"`` (or a list of stage names) fits the other stages too (noise, MTF,
         edge enhancement, resolution, JPEG, bit depth, shutters, caption band), from films of
-        any sizes
-        (a list of ``(C, H, W)`` tensors also works): see
+        any sizes (a list of ``(C, H, W)`` tensors also works): see
         :func:`mmr_augment.style.fitting.fit_scanner_style`, which also says which stages
         could not be estimated (the fitted style's description lists them).
 

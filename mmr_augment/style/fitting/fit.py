@@ -1,8 +1,8 @@
 """Fit a site's scanner style: every stage that its films show, as data.
 
 Order of work: stages read straight off the films (:mod:`.visible`: bit depth, JPEG blocking,
-collimator shutters, caption bands); a first tone curve by histogram matching; the noise, MTF, edge
-enhancement and resolution stages by analysis by synthesis (:mod:`.search`); and the final
+collimator shutters, caption bands); a first tone curve by histogram matching; the noise, MTF,
+edge enhancement and resolution stages by analysis by synthesis (:mod:`.search`); and the final
 tone curve, matched after the searched stages that come before it (as
 ``ScannerStyle.fit(..., base=...)`` does). Stages that a pixel-wise map cannot tell apart
 (detector, window, invert) are folded into the tone curve; grid lines and laterality markers

@@ -70,6 +70,18 @@ def shutter_margins(batches: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Te
     return torch.cat(rows), torch.cat(values)
 
 
+def quartile_range(values: torch.Tensor, digits: int) -> list[float]:
+    """``[q25, q75]`` of ``values`` rounded to ``digits`` places, the upper at least 1e-3 above
+    the lower (a stage's range must not be empty).
+
+    Example:
+        >>> quartile_range(torch.tensor([0.1, 0.1, 0.1, 0.1]), 3)
+        [0.1, 0.101]
+    """
+    lo, hi = float(values.quantile(0.25)), float(values.quantile(0.75))
+    return [round(lo, digits), round(max(hi, lo + 1e-3), digits)]
+
+
 def collimation_stage(batches: list[torch.Tensor]) -> tuple[dict | None, str]:
     """Shutters if some films show uniform border bands: margin range and ``p`` from them."""
     margins, values = shutter_margins(batches)
@@ -79,8 +91,7 @@ def collimation_stage(batches: list[torch.Tensor]) -> tuple[dict | None, str]:
         return None, "no uniform border bands (no collimator shutters visible)"
     seen = margins[shown]
     fill = float(values[margins >= _SHUTTER_MIN].median())
-    lo, hi = float(seen.quantile(0.25)), float(seen.quantile(0.75))
-    stage = {"margin": [round(lo, 3), round(max(hi, lo + 1e-3), 3)], "angle": 0.0,
+    stage = {"margin": quartile_range(seen, 3), "angle": 0.0,
              "fill": round(fill, 3), "p": round(float(shown.double().mean()), 3)}
     return stage, f"uniform border bands on {int(shown.sum())} of {shown.numel()} films"
 
@@ -123,13 +134,8 @@ def caption_stage(batches: list[torch.Tensor]) -> tuple[dict | None, str]:
     if not bool(shown.any()):
         return None, "no dark band with text along the top or bottom edge (no caption visible)"
     seen = bands[shown]
-
-    def spread(values: torch.Tensor, least: float) -> list[float]:
-        lo, hi = float(values.quantile(0.25)), float(values.quantile(0.75))
-        return [round(lo, 4), round(max(hi, lo + least), 4)]
-
-    stage = {"height": spread(seen[:, 0], 1e-3), "level": spread(seen[:, 1], 1e-3),
-             "text_value": spread(seen[:, 2], 1e-3), "edge": edge,
+    stage = {"height": quartile_range(seen[:, 0], 4), "level": quartile_range(seen[:, 1], 4),
+             "text_value": quartile_range(seen[:, 2], 4), "edge": edge,
              "p": round(float(shown.double().mean()), 3)}
     lines = seen[:, 0] * seen[:, 3]
     return stage, (f"a caption band along the {edge} edge on {int(shown.sum())} of "
